@@ -1,0 +1,128 @@
+package io.szpool.events;
+
+import static io.szpool.events.Fields.nonNegative;
+import static io.szpool.events.Fields.required;
+
+/**
+ * What sync-service reports about backup generations and restores. {@code target} is always the
+ * target's address without credentials.
+ */
+@Topic(Topics.SYNC_EVENTS)
+public sealed interface SyncEvent extends Event {
+
+    /** A sync run began capturing generation {@code generation} of a pool. */
+    @EventType("io.szpool.sync.started.v1")
+    record SyncStarted(String poolId, String hostId, long generation, String target)
+            implements SyncEvent {
+        public SyncStarted {
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            required(target, "target");
+        }
+    }
+
+    /** One chunk of a generation is on the target. */
+    @EventType("io.szpool.chunk.synced.v1")
+    record ChunkSynced(
+            String chunkId,
+            String poolId,
+            String hostId,
+            long generation,
+            String target,
+            long bytesTransferred,
+            String chunkDigest,
+            long durationMs)
+            implements SyncEvent {
+        public ChunkSynced {
+            required(chunkId, "chunkId");
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            required(target, "target");
+            nonNegative(bytesTransferred, "bytesTransferred");
+            required(chunkDigest, "chunkDigest");
+            nonNegative(durationMs, "durationMs");
+        }
+    }
+
+    /** A generation's manifest is written: the generation exists and restores. */
+    @EventType("io.szpool.sync.completed.v1")
+    record SyncCompleted(
+            String poolId,
+            String hostId,
+            long generation,
+            String target,
+            int chunks,
+            long bytesTransferred,
+            long durationMs)
+            implements SyncEvent {
+        public SyncCompleted {
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            required(target, "target");
+            nonNegative(chunks, "chunks");
+            nonNegative(bytesTransferred, "bytesTransferred");
+            nonNegative(durationMs, "durationMs");
+        }
+    }
+
+    /** A sync run stopped without writing its manifest; earlier generations are untouched. */
+    @EventType("io.szpool.sync.failed.v1")
+    record SyncFailed(String poolId, String hostId, long generation, String target, String reason)
+            implements SyncEvent {
+        public SyncFailed {
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            required(target, "target");
+            required(reason, "reason");
+        }
+    }
+
+    /** A restore of a generation began on a host. */
+    @EventType("io.szpool.restore.started.v1")
+    record RestoreStarted(String poolId, String hostId, long generation, String target)
+            implements SyncEvent {
+        public RestoreStarted {
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            required(target, "target");
+        }
+    }
+
+    /** One chunk is back on the host; {@code repaired} when it was rebuilt from parity. */
+    @EventType("io.szpool.chunk.restored.v1")
+    record ChunkRestored(
+            String chunkId, String poolId, String hostId, long generation, boolean repaired)
+            implements SyncEvent {
+        public ChunkRestored {
+            required(chunkId, "chunkId");
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+        }
+    }
+
+    /** A restore finished and the pool is imported. */
+    @EventType("io.szpool.restore.completed.v1")
+    record RestoreCompleted(
+            String poolId,
+            String hostId,
+            long generation,
+            int chunksRestored,
+            int chunksRepaired,
+            long durationMs)
+            implements SyncEvent {
+        public RestoreCompleted {
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            nonNegative(chunksRestored, "chunksRestored");
+            nonNegative(chunksRepaired, "chunksRepaired");
+            nonNegative(durationMs, "durationMs");
+        }
+    }
+}
