@@ -28,7 +28,6 @@ final class ServerConnection {
     /** Credits every request costs at least, so small requests are bounded in number too. */
     static final int MIN_COST = 64 << 10;
 
-    private static final int RECEIVE_BUFFER = 64 << 10;
     private static final int MAX_OPTION_LENGTH = 64 << 10;
     private static final int MAX_OPTIONS = 1024;
     private static final int MAX_MESSAGE = 256;
@@ -40,8 +39,7 @@ final class ServerConnection {
     private final String peer;
     private final BufferPool buffers;
 
-    /** Unread received bytes, kept flipped (between position and limit). */
-    private final ByteBuffer in = ByteBuffer.allocateDirect(RECEIVE_BUFFER).flip();
+    private final FrameReader frames;
 
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ByteBuffer replyHeader = ByteBuffer.allocateDirect(512);
@@ -69,6 +67,7 @@ final class ServerConnection {
         this.peer = String.valueOf(channel.getRemoteAddress());
         this.buffers = server.buffers();
         this.wire = Wire.of(channel);
+        this.frames = new FrameReader(wire);
         this.credits = new Semaphore(server.settings().creditsPerConnection());
     }
 
@@ -144,63 +143,6 @@ final class ServerConnection {
         }
     }
 
-    // ---------------------------------------------------------------- receiving
-
-    /** Makes at least {@code n} unread bytes available in {@link #in}. */
-    private void need(int n) throws IOException {
-        if (in.remaining() >= n) {
-            return;
-        }
-        in.compact();
-        try {
-            while (in.position() < n) {
-                if (wire.read(in) < 0) {
-                    throw new EOFException("connection closed by client");
-                }
-            }
-        } finally {
-            in.flip();
-        }
-    }
-
-    /** Fills {@code dst} from what is buffered, then straight from the socket when it is large. */
-    private void receive(ByteBuffer dst) throws IOException {
-        while (dst.hasRemaining()) {
-            if (in.hasRemaining()) {
-                int n = Math.min(in.remaining(), dst.remaining());
-                dst.put(in.slice(in.position(), n));
-                in.position(in.position() + n);
-            } else if (dst.remaining() >= RECEIVE_BUFFER / 2) {
-                if (wire.read(dst) < 0) {
-                    throw new EOFException("connection closed mid-request");
-                }
-            } else {
-                need(1);
-            }
-        }
-    }
-
-    private void skip(long n) throws IOException {
-        long left = n;
-        while (left > 0) {
-            need(1);
-            int step = (int) Math.min(left, in.remaining());
-            in.position(in.position() + step);
-            left -= step;
-        }
-    }
-
-    private String readString(int length) throws IOException {
-        byte[] bytes = new byte[length];
-        for (int done = 0; done < length; ) {
-            need(1);
-            int n = Math.min(length - done, in.remaining());
-            in.get(bytes, done, n);
-            done += n;
-        }
-        return new String(bytes, StandardCharsets.UTF_8);
-    }
-
     // ---------------------------------------------------------------- handshake
 
     /** Runs option haggling; returns the export to serve, or null if the client went away. */
@@ -209,7 +151,7 @@ final class ServerConnection {
         greeting.putLong(NBDMAGIC).putLong(IHAVEOPT);
         greeting.putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip();
         wire.write(greeting);
-        need(4);
+        ByteBuffer in = frames.need(4);
         int clientFlags = in.getInt();
         if ((clientFlags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
             throw new ProtocolViolation("unknown client flags " + Integer.toHexString(clientFlags));
@@ -221,7 +163,7 @@ final class ServerConnection {
             if (count >= MAX_OPTIONS) {
                 throw new ProtocolViolation("too many options");
             }
-            need(16);
+            in = frames.need(16);
             if (in.getLong() != IHAVEOPT) {
                 throw new ProtocolViolation("bad option magic");
             }
@@ -233,7 +175,7 @@ final class ServerConnection {
                 if (length > MAX_STRING) {
                     throw new ProtocolViolation("export name too long");
                 }
-                String name = readString((int) length);
+                String name = frames.readString((int) length);
                 Export chosen = tlsPending ? null : server.resolve(name, listener);
                 if (chosen == null) {
                     // EXPORT_NAME cannot carry an error: the protocol says drop the connection.
@@ -246,12 +188,12 @@ final class ServerConnection {
                 return chosen;
             }
             if (length > MAX_OPTION_LENGTH) {
-                skip(length);
+                frames.skip(length);
                 optionReply(option, REP_ERR_INVALID, "option data too long");
                 continue;
             }
             if (option == OPT_ABORT) {
-                skip(length);
+                frames.skip(length);
                 optionAck(option);
                 return null;
             }
@@ -260,13 +202,13 @@ final class ServerConnection {
                 throw new ProtocolViolation("option " + option + " without fixed newstyle");
             }
             if (tlsPending && option != OPT_STARTTLS) {
-                skip(length);
+                frames.skip(length);
                 optionReply(option, REP_ERR_TLS_REQD, "TLS required");
                 continue;
             }
             switch (option) {
                 case OPT_LIST -> {
-                    skip(length);
+                    frames.skip(length);
                     if (length != 0) {
                         optionReply(option, REP_ERR_INVALID, "LIST takes no data");
                     } else {
@@ -280,23 +222,24 @@ final class ServerConnection {
                     }
                 }
                 case OPT_STARTTLS -> {
-                    skip(length);
+                    frames.skip(length);
                     if (listener.tls() == null) {
                         optionReply(option, REP_ERR_UNSUP, "TLS not configured");
                     } else if (wire.isTls() || length != 0) {
                         optionReply(option, REP_ERR_INVALID, "TLS already on, or data given");
                     } else {
                         optionAck(option);
-                        if (in.hasRemaining()) {
+                        if (frames.hasBuffered()) {
                             throw new ProtocolViolation("data sent before TLS handshake");
                         }
                         wire = wire.startTls(listener.tls(), false, null);
+                        frames.wire(wire);
                         // The protocol forbids carrying negotiated state across STARTTLS.
                         structuredReplies = false;
                     }
                 }
                 case OPT_STRUCTURED_REPLY -> {
-                    skip(length);
+                    frames.skip(length);
                     if (length != 0) {
                         optionReply(option, REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
                     } else {
@@ -311,7 +254,7 @@ final class ServerConnection {
                     }
                 }
                 default -> {
-                    skip(length);
+                    frames.skip(length);
                     optionReply(option, REP_ERR_UNSUP, "unsupported " + optionName(option));
                 }
             }
@@ -321,29 +264,29 @@ final class ServerConnection {
     /** Answers INFO or GO; returns the export when the reply was a success. */
     private Export info(int option, int length) throws IOException {
         if (length < 6) {
-            skip(length);
+            frames.skip(length);
             optionReply(option, REP_ERR_INVALID, "option data too short");
             return null;
         }
-        need(4);
+        ByteBuffer in = frames.need(4);
         long nameLength = in.getInt() & 0xffffffffL;
         if (nameLength > MAX_STRING || nameLength > length - 6) {
-            skip(length - 4);
+            frames.skip(length - 4);
             optionReply(option, REP_ERR_INVALID, "bad name length");
             return null;
         }
-        String name = readString((int) nameLength);
-        need(2);
+        String name = frames.readString((int) nameLength);
+        in = frames.need(2);
         int requests = in.getShort() & 0xffff;
         int rest = length - 6 - (int) nameLength;
         if (rest != 2 * requests) {
-            skip(rest);
+            frames.skip(rest);
             optionReply(option, REP_ERR_INVALID, "bad information request count");
             return null;
         }
         boolean wantName = false;
         for (int i = 0; i < requests; i++) {
-            need(2);
+            in = frames.need(2);
             wantName |= in.getShort() == INFO_NAME;
         }
         Export chosen = server.resolve(name, listener);
@@ -425,7 +368,7 @@ final class ServerConnection {
         Export current = export;
         BlockDevice device = current.device();
         while (!closed) {
-            need(REQUEST_HEADER_SIZE);
+            ByteBuffer in = frames.need(REQUEST_HEADER_SIZE);
             if (in.getInt() != REQUEST_MAGIC) {
                 throw new ProtocolViolation("bad request magic");
             }
@@ -451,7 +394,7 @@ final class ServerConnection {
                 acquireCredits(cost);
                 request.data = buffers.acquire((int) request.length);
                 try {
-                    receive(request.data);
+                    frames.receive(request.data);
                 } catch (IOException e) {
                     buffers.release(request.data);
                     credits.release(cost);
