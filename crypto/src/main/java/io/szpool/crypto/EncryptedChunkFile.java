@@ -1,0 +1,310 @@
+package io.szpool.crypto;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A sparse chunk file seen as a plaintext block store: reads decrypt, writes encrypt, in dm-crypt's
+ * {@code aes-xts-plain64} format with 4096-byte units, so the same file opens with {@code
+ * cryptsetup open --type plain --cipher aes-xts-plain64 --key-size 512 --sector-size 4096}.
+ *
+ * <p>Every offset and length is a whole number of units. A unit whose ciphertext is all zeros reads
+ * as zeros (see {@link Holes}): the never-written parts of a sparse file and trimmed ranges. Writes
+ * always encrypt, also a plaintext of zeros, because dm-crypt knows no hole rule and must read back
+ * what was written.
+ *
+ * <p>Thread-safe: positional FileChannel I/O, a thread-safe {@link XtsCipher}, pooled scratch
+ * buffers.
+ */
+public final class EncryptedChunkFile implements AutoCloseable {
+
+    /** What {@link #trim} does to the file. */
+    public enum TrimMode {
+        /**
+         * Gives the space back with {@code fallocate --punch-hole --keep-size}: the JDK has no call
+         * for it, so this runs util-linux's fallocate; where that fails it falls back to zeros.
+         */
+        PUNCH_HOLE,
+        /** Writes zero ciphertext: reads as a hole, but the blocks stay allocated. */
+        WRITE_ZEROS
+    }
+
+    public static final int UNIT_SIZE = XtsCipher.DEFAULT_UNIT_SIZE;
+
+    /**
+     * Requests are encrypted and written in slices of this size, so scratch space stays bounded.
+     */
+    private static final int SLICE = 1 << 20;
+
+    private static final byte[] ZERO_SLICE = new byte[SLICE];
+
+    private final Path file;
+    private final FileChannel channel;
+    private final XtsCipher cipher;
+    private final long size;
+    private final ConcurrentLinkedQueue<byte[]> scratch = new ConcurrentLinkedQueue<>();
+    private volatile boolean punchHoles;
+
+    private EncryptedChunkFile(
+            Path file, FileChannel channel, XtsCipher cipher, long size, TrimMode trimMode) {
+        this.file = file;
+        this.channel = channel;
+        this.cipher = cipher;
+        this.size = size;
+        this.punchHoles = trimMode == TrimMode.PUNCH_HOLE;
+    }
+
+    /**
+     * Creates a sparse chunk file of {@code sizeBytes} (a whole number of units) that allocates no
+     * blocks: every unit starts as a hole. Refuses to overwrite an existing file.
+     */
+    public static void createSparse(Path file, long sizeBytes) throws IOException {
+        checkUnits(0, sizeBytes);
+        Files.createFile(file);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            // ftruncate extends without allocating, unlike writing a last byte.
+            raf.setLength(sizeBytes);
+        }
+    }
+
+    /** Opens an existing chunk file; the cipher takes its own copy of {@code key}. */
+    public static EncryptedChunkFile open(Path file, XtsKey key) throws IOException {
+        return open(file, key, TrimMode.PUNCH_HOLE);
+    }
+
+    public static EncryptedChunkFile open(Path file, XtsKey key, TrimMode trimMode)
+            throws IOException {
+        FileChannel channel =
+                FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long size = channel.size();
+            if (size % UNIT_SIZE != 0) {
+                throw new IOException(
+                        file
+                                + " is "
+                                + size
+                                + " bytes, not a whole number of "
+                                + UNIT_SIZE
+                                + "-byte units");
+            }
+            return new EncryptedChunkFile(file, channel, new XtsCipher(key), size, trimMode);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The chunk's size in bytes, fixed when the file was created. */
+    public long size() {
+        return size;
+    }
+
+    /** Fills the remaining bytes of {@code dst} with plaintext from {@code offset}. */
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        checkRange(offset, length);
+        for (int done = 0; done < length; ) {
+            int n = Math.min(SLICE, length - done);
+            long position = offset + done;
+            if (dst.hasArray()) {
+                int at = dst.arrayOffset() + dst.position();
+                readCiphertext(position, dst.array(), at, n);
+                decryptSkippingHoles(position / UNIT_SIZE, dst.array(), at, n);
+                dst.position(dst.position() + n);
+            } else {
+                byte[] buffer = borrow();
+                try {
+                    readCiphertext(position, buffer, 0, n);
+                    decryptSkippingHoles(position / UNIT_SIZE, buffer, 0, n);
+                    dst.put(buffer, 0, n);
+                } finally {
+                    release(buffer);
+                }
+            }
+            done += n;
+        }
+    }
+
+    /**
+     * Writes the remaining bytes of {@code src}, plaintext, at {@code offset}; {@code src} is left
+     * unchanged.
+     */
+    public void write(long offset, ByteBuffer src) throws IOException {
+        int length = src.remaining();
+        checkRange(offset, length);
+        byte[] buffer = borrow();
+        try {
+            for (int done = 0; done < length; ) {
+                int n = Math.min(SLICE, length - done);
+                long unit = (offset + done) / UNIT_SIZE;
+                if (src.hasArray()) {
+                    cipher.encrypt(
+                            unit, src.array(), src.arrayOffset() + src.position(), buffer, 0, n);
+                    src.position(src.position() + n);
+                } else {
+                    src.get(buffer, 0, n);
+                    cipher.encrypt(unit, buffer, 0, n);
+                }
+                writeFully(ByteBuffer.wrap(buffer, 0, n), offset + done);
+                done += n;
+            }
+        } finally {
+            release(buffer);
+        }
+    }
+
+    /** Makes {@code length} bytes from {@code offset} holes: they read as zeros from now on. */
+    public void trim(long offset, long length) throws IOException {
+        checkRange(offset, length);
+        if (length == 0) {
+            return;
+        }
+        if (punchHoles && punchHole(offset, length)) {
+            return;
+        }
+        for (long done = 0; done < length; ) {
+            int n = (int) Math.min(SLICE, length - done);
+            writeFully(ByteBuffer.wrap(ZERO_SLICE, 0, n), offset + done);
+            done += n;
+        }
+    }
+
+    /** Makes everything written so far durable. */
+    public void flush() throws IOException {
+        // fdatasync: the data and the block map needed to read it back, not the timestamps.
+        channel.force(false);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            channel.close();
+        } finally {
+            cipher.close();
+            scratch.clear();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EncryptedChunkFile[" + file + ", " + size + " bytes, aes-xts-plain64]";
+    }
+
+    private void decryptSkippingHoles(long firstUnit, byte[] buffer, int offset, int length) {
+        // Runs of non-hole units are decrypted with one call each; holes stay zeros.
+        int units = length / UNIT_SIZE;
+        int runStart = -1;
+        for (int u = 0; u <= units; u++) {
+            boolean hole = u == units || Holes.isZero(buffer, offset + u * UNIT_SIZE, UNIT_SIZE);
+            if (!hole && runStart < 0) {
+                runStart = u;
+            } else if (hole && runStart >= 0) {
+                cipher.decrypt(
+                        firstUnit + runStart,
+                        buffer,
+                        offset + runStart * UNIT_SIZE,
+                        (u - runStart) * UNIT_SIZE);
+                runStart = -1;
+            }
+        }
+    }
+
+    private void readCiphertext(long position, byte[] buffer, int offset, int length)
+            throws IOException {
+        ByteBuffer target = ByteBuffer.wrap(buffer, offset, length);
+        while (target.hasRemaining()) {
+            int n = channel.read(target, position + target.position() - offset);
+            if (n < 0) {
+                // Someone shortened the file under us: what is gone reads as a hole.
+                java.util.Arrays.fill(buffer, target.position(), offset + length, (byte) 0);
+                return;
+            }
+        }
+    }
+
+    private void writeFully(ByteBuffer source, long position) throws IOException {
+        int start = source.position();
+        while (source.hasRemaining()) {
+            channel.write(source, position + source.position() - start);
+        }
+    }
+
+    /**
+     * Runs util-linux fallocate; false (and zeros from now on) if it is missing or the file system
+     * refuses.
+     */
+    private boolean punchHole(long offset, long length) throws IOException {
+        List<String> command =
+                List.of(
+                        "fallocate",
+                        "--punch-hole",
+                        "--keep-size",
+                        "--offset",
+                        Long.toString(offset),
+                        "--length",
+                        Long.toString(length),
+                        file.toString());
+        try {
+            Process process =
+                    new ProcessBuilder(command)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .redirectError(ProcessBuilder.Redirect.DISCARD)
+                            .start();
+            if (process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0) {
+                return true;
+            }
+            process.destroyForcibly();
+        } catch (IOException e) {
+            // fallocate is not installed.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while punching a hole in " + file, e);
+        }
+        punchHoles = false;
+        return false;
+    }
+
+    private void checkRange(long offset, long length) {
+        checkUnits(offset, length);
+        if (offset + length > size) {
+            throw new IllegalArgumentException(
+                    "range "
+                            + offset
+                            + "+"
+                            + length
+                            + " is past the end of the "
+                            + size
+                            + "-byte chunk");
+        }
+    }
+
+    private static void checkUnits(long offset, long length) {
+        if (offset < 0 || length < 0 || offset % UNIT_SIZE != 0 || length % UNIT_SIZE != 0) {
+            throw new IllegalArgumentException(
+                    "offset "
+                            + offset
+                            + " and length "
+                            + length
+                            + " must be whole "
+                            + UNIT_SIZE
+                            + "-byte units");
+        }
+    }
+
+    private byte[] borrow() {
+        byte[] buffer = scratch.poll();
+        return buffer != null ? buffer : new byte[SLICE];
+    }
+
+    private void release(byte[] buffer) {
+        scratch.offer(buffer);
+    }
+}
