@@ -30,6 +30,11 @@ public final class EventCodec {
         }
     }
 
+    /** How a vocabulary value is spelled on the wire, e.g. {@code aes-xts-plain64}. */
+    public static String wireName(Enum<?> value) {
+        return MAPPER.convertValue(value, String.class);
+    }
+
     /** Reads the payload of a record whose CloudEvents type is {@code type}. */
     public static Event fromJson(String type, String json) {
         if (type == null || type.isBlank()) {

@@ -59,6 +59,12 @@ class EventCodecTest {
     }
 
     @Test
+    void wireNameOfAVocabularyValue() {
+        assertEquals("aes-xts-plain64", EventCodec.wireName(Vocabulary.Cipher.AES_XTS_PLAIN64));
+        assertEquals("DEGRADED", EventCodec.wireName(Vocabulary.Health.DEGRADED));
+    }
+
+    @Test
     void unknownFieldsAreIgnoredSoSchemasCanGrow() {
         String json = EventCodec.toJson(Samples.of(ChunkCreated.class));
         String newer = json.replaceFirst("\\{", "{\"addedLater\":{\"x\":1},");
