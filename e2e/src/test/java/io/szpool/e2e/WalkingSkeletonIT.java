@@ -1,0 +1,223 @@
+package io.szpool.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.szpool.events.CloudEvent;
+import io.szpool.events.CloudEventRecords;
+import io.szpool.events.DeviceEvent.ChunkCreated;
+import io.szpool.events.Topics;
+import io.szpool.testing.KafkaBroker;
+import io.szpool.testing.Postgres;
+import io.szpool.testing.ProjectLayout;
+import io.szpool.testing.TopicReader;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The walking skeleton, end to end: the four packaged services as processes on a real broker and a
+ * real PostgreSQL. A chunk provisioned on a host shows up in the fleet catalog; records the catalog
+ * cannot read become dead letters with a reason and do not stop it.
+ */
+class WalkingSkeletonIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MIB = 1L << 20;
+    private static KafkaBroker broker;
+    private static ServiceProcess device;
+    private static ServiceProcess catalog;
+    private static ServiceProcess pool;
+    private static ServiceProcess sync;
+
+    @BeforeAll
+    static void startTheStack() {
+        broker = KafkaBroker.shared();
+        Postgres db = Postgres.shared();
+        String kafka = broker.bootstrapServers();
+        String data = ProjectLayout.target().resolve("e2e-data/host-a").toString();
+        device =
+                ServiceProcess.start(
+                        "crypto-device-service",
+                        "crypto-device-service-host-a",
+                        Map.of(
+                                "kafka.bootstrap.servers", kafka,
+                                "szpool.host-id", "host-a",
+                                "szpool.device.data-dir", data));
+        catalog =
+                ServiceProcess.start(
+                        "catalog-service",
+                        "catalog-service",
+                        Map.of(
+                                "kafka.bootstrap.servers", kafka,
+                                "quarkus.datasource.jdbc.url", db.jdbcUrl(),
+                                "quarkus.datasource.username", db.user(),
+                                "quarkus.datasource.password", db.password()));
+        pool =
+                ServiceProcess.start(
+                        "pool-service",
+                        "pool-service-host-a",
+                        Map.of("kafka.bootstrap.servers", kafka, "szpool.host-id", "host-a"));
+        sync =
+                ServiceProcess.start(
+                        "sync-service",
+                        "sync-service-host-a",
+                        Map.of("kafka.bootstrap.servers", kafka, "szpool.host-id", "host-a"));
+    }
+
+    @AfterAll
+    static void stopTheStack() {
+        for (ServiceProcess p : new ServiceProcess[] {sync, pool, catalog, device}) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
+    @Test
+    void aProvisionedChunkAppearsInTheCatalog() throws Exception {
+        String poolId = "pool-" + UUID.randomUUID();
+        Set<String> provisioned = provision(poolId, 2);
+        assertEquals(2, provisioned.size());
+
+        JsonNode rows = awaitCatalogChunks(poolId, 2);
+        Set<String> cataloged = new HashSet<>();
+        for (JsonNode row : rows) {
+            cataloged.add(row.get("chunkId").asText());
+            assertEquals("host-a", row.get("hostId").asText());
+            assertEquals(64 * MIB, row.get("sizeBytes").asLong());
+            assertEquals("provisioned", row.get("state").asText());
+        }
+        assertEquals(provisioned, cataloged);
+    }
+
+    @Test
+    void unreadableRecordsBecomeDeadLettersAndConsumptionGoesOn() throws Exception {
+        String poolId = "pool-" + UUID.randomUUID();
+        CloudEvent good =
+                CloudEvent.of(
+                        new ChunkCreated(
+                                "c-" + UUID.randomUUID(),
+                                poolId,
+                                "host-x",
+                                "/x",
+                                64 * MIB,
+                                true,
+                                io.szpool.events.Vocabulary.Cipher.AES_XTS_PLAIN64,
+                                "k",
+                                io.szpool.events.Vocabulary.Driver.EMBEDDED),
+                        "host-x",
+                        "crypto-device-service");
+        ProducerRecord<String, String> malformed = CloudEventRecords.toProducerRecord(good);
+        malformed =
+                new ProducerRecord<>(
+                        Topics.DEVICE_EVENTS,
+                        null,
+                        poolId,
+                        "{\"chunkId\": oops",
+                        malformed.headers());
+        ProducerRecord<String, String> unknown =
+                CloudEventRecords.toProducerRecord(CloudEvent.of(good.data(), "host-x", "x"));
+        unknown.headers().remove(CloudEventRecords.TYPE);
+        unknown.headers()
+                .add(
+                        CloudEventRecords.TYPE,
+                        "io.szpool.chunk.exploded.v1".getBytes(StandardCharsets.UTF_8));
+        try (KafkaProducer<String, String> producer = producer()) {
+            producer.send(malformed).get();
+            producer.send(unknown).get();
+        }
+
+        try (TopicReader deadLetters =
+                new TopicReader(broker.bootstrapServers(), Topics.DEAD_LETTERS)) {
+            List<ConsumerRecord<String, String>> letters =
+                    deadLetters.records(r -> poolId.equals(r.key()), 2, Duration.ofSeconds(60));
+            assertEquals(2, letters.size(), "both records are dead letters");
+            String reasons =
+                    CloudEventRecords.header(letters.get(0).headers(), "dead-letter-reason")
+                            + " | "
+                            + CloudEventRecords.header(
+                                    letters.get(1).headers(), "dead-letter-reason");
+            assertTrue(reasons.contains("malformed JSON"), reasons);
+            assertTrue(reasons.contains("unknown event type io.szpool.chunk.exploded.v1"), reasons);
+        }
+
+        // The consumer goes on: the next good record is cataloged.
+        Set<String> provisioned = provision(poolId, 1);
+        JsonNode rows = awaitCatalogChunks(poolId, 1);
+        assertEquals(provisioned.iterator().next(), rows.get(0).get("chunkId").asText());
+    }
+
+    @Test
+    void everyServiceAnswersHealth() throws Exception {
+        for (ServiceProcess p : new ServiceProcess[] {device, catalog, pool, sync}) {
+            HttpResponse<String> r = p.get("/q/health");
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals("UP", JSON.readTree(r.body()).get("status").asText());
+        }
+    }
+
+    private static Set<String> provision(String poolId, int count) throws Exception {
+        HttpResponse<String> r =
+                device.postJson(
+                        "/chunks",
+                        "{\"poolId\":\""
+                                + poolId
+                                + "\",\"count\":"
+                                + count
+                                + ",\"sizeBytes\":"
+                                + 64 * MIB
+                                + "}");
+        assertEquals(201, r.statusCode(), r.body());
+        Set<String> ids = new HashSet<>();
+        for (JsonNode chunk : JSON.readTree(r.body()).get("chunks")) {
+            ids.add(chunk.get("chunkId").asText());
+        }
+        return ids;
+    }
+
+    private static JsonNode awaitCatalogChunks(String poolId, int count) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode rows = null;
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> r = catalog.get("/api/chunks?pool=" + poolId);
+            assertEquals(200, r.statusCode(), r.body());
+            rows = JSON.readTree(r.body());
+            if (rows.size() >= count) {
+                return rows;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError(
+                "catalog shows "
+                        + (rows == null ? 0 : rows.size())
+                        + " of "
+                        + count
+                        + " chunks of "
+                        + poolId
+                        + "; see "
+                        + catalog.log());
+    }
+
+    private static KafkaProducer<String, String> producer() {
+        return new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+    }
+}
