@@ -36,6 +36,9 @@ public final class ExportMetrics {
     private final LongAdder[] latencyBuckets = newAdders(LATENCY_BOUNDS_MICROS.length + 1);
     private final AtomicInteger connections = new AtomicInteger();
 
+    /** Moving average of how long the device takes for a small read or write, in nanoseconds. */
+    private volatile long smallRequestNanos;
+
     private static LongAdder[] newAdders(int n) {
         LongAdder[] adders = new LongAdder[n];
         Arrays.setAll(adders, i -> new LongAdder());
@@ -59,6 +62,16 @@ public final class ExportMetrics {
             bucket++;
         }
         latencyBuckets[bucket].increment();
+    }
+
+    /** Races between threads may drop a sample; an average does not mind. */
+    void recordSmallRequest(long deviceNanos) {
+        long average = smallRequestNanos;
+        smallRequestNanos = average + (deviceNanos - average) / 16;
+    }
+
+    long smallRequestNanos() {
+        return smallRequestNanos;
     }
 
     void connectionOpened() {

@@ -88,7 +88,7 @@ public final class NbdServer implements AutoCloseable {
 
     public NbdServer(Settings settings) {
         this.settings = settings;
-        this.buffers = new BufferPool(64L << 20);
+        this.buffers = new BufferPool(16L << 20);
         this.timer =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {

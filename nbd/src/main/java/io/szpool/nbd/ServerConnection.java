@@ -28,6 +28,16 @@ final class ServerConnection {
     /** Credits every request costs at least, so small requests are bounded in number too. */
     static final int MIN_COST = 64 << 10;
 
+    /** Reads and writes up to this size may run on the reader thread (see {@link #inline}). */
+    private static final int SMALL_REQUEST = 64 << 10;
+
+    /**
+     * Handing a request to a worker costs a thread wake-up, tens of microseconds on a busy host; a
+     * device that answers small requests faster than this (page cache, memory) is better served on
+     * the reader thread itself.
+     */
+    private static final long INLINE_BELOW_NANOS = 30_000;
+
     private static final int MAX_OPTION_LENGTH = 64 << 10;
     private static final int MAX_OPTIONS = 1024;
     private static final int MAX_MESSAGE = 256;
@@ -412,8 +422,22 @@ final class ServerConnection {
                 continue;
             }
             references.incrementAndGet();
-            executor.execute(() -> execute(request, current));
+            if (inline(request, current)) {
+                execute(request, current);
+            } else {
+                executor.execute(() -> execute(request, current));
+            }
         }
+    }
+
+    /**
+     * Small reads and writes run on the reader thread while the device answers them fast; once it
+     * gets slow they go to the workers again, so a slow device still sees requests in parallel.
+     */
+    private boolean inline(Request r, Export current) {
+        return (r.type == CMD_READ || r.type == CMD_WRITE)
+                && r.length <= SMALL_REQUEST
+                && current.metrics().smallRequestNanos() < INLINE_BELOW_NANOS;
     }
 
     private void acquireCredits(int cost) throws IOException {
@@ -474,6 +498,7 @@ final class ServerConnection {
         boolean fua = (r.flags & CMD_FLAG_FUA) != 0;
         NbdError error = null;
         String message = null;
+        long started = System.nanoTime();
         try {
             switch (r.type) {
                 case CMD_READ -> {
@@ -500,6 +525,9 @@ final class ServerConnection {
             NbdServer.LOG.log(Level.WARNING, "device " + device + " failed", e);
             error = e instanceof IllegalArgumentException ? NbdError.EINVAL : NbdError.EIO;
             message = String.valueOf(e.getMessage());
+        }
+        if ((r.type == CMD_READ || r.type == CMD_WRITE) && r.length <= SMALL_REQUEST) {
+            current.metrics().recordSmallRequest(System.nanoTime() - started);
         }
         try {
             reply(r, error, message);

@@ -77,6 +77,12 @@ abstract class Wire implements Closeable {
                             context.getSocketFactory()
                                     .createSocket(socket, peerHost, socket.getPort(), true);
             tls.setUseClientMode(clientMode);
+            if (clientMode) {
+                // Check the server certificate against the host we meant to reach.
+                javax.net.ssl.SSLParameters parameters = tls.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                tls.setSSLParameters(parameters);
+            }
             tls.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
             tls.startHandshake();
             return new Tls(tls);
