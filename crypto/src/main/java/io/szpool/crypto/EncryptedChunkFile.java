@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -224,7 +225,7 @@ public final class EncryptedChunkFile implements AutoCloseable {
             int n = channel.read(target, position + target.position() - offset);
             if (n < 0) {
                 // Someone shortened the file under us: what is gone reads as a hole.
-                java.util.Arrays.fill(buffer, target.position(), offset + length, (byte) 0);
+                Arrays.fill(buffer, target.position(), offset + length, (byte) 0);
                 return;
             }
         }

@@ -1,6 +1,7 @@
 package io.szpool.crypto;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -61,7 +62,7 @@ public final class MasterKey implements Destroyable, AutoCloseable {
 
     /** Whether both hold the same key, compared in constant time. */
     boolean sameKeyAs(MasterKey other) {
-        return java.security.MessageDigest.isEqual(key, other.key);
+        return MessageDigest.isEqual(key, other.key);
     }
 
     @Override

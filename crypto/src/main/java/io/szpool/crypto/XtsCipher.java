@@ -17,10 +17,10 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Unit {@code k} is one XTS data unit whose tweak is the plain64 IV: the unit's byte offset in
  * 512-byte sectors ({@code k * unitSize / 512}), a 64-bit little-endian number in a 16-byte block.
- * The JDK has no XTS, but its {@code AES/ECB/NoPadding} runs on AES-NI/VAES intrinsics, so a
- * request costs one ECB call for all the units' first tweaks, one ECB call for the data, and two
- * passes of long-word XOR in between; the per-block tweaks come from multiplying by alpha in
- * GF(2^128) with shifts on two longs.
+ * The JDK has no XTS, but its {@code AES/ECB/NoPadding} runs on AES-NI/VAES intrinsics, so each
+ * slice of up to 64 KiB costs one ECB call for all its units' first tweaks and one for the data.
+ * The per-block tweaks come from multiplying by alpha in GF(2^128) with shifts on two longs, and
+ * the two tweak XORs run as loops that C2 vectorizes. DESIGN.md has the numbers.
  *
  * <p>Thread-safe: {@link Cipher} objects are not, so each call borrows an engine (three ciphers and
  * scratch space) from a small pool and gives it back.

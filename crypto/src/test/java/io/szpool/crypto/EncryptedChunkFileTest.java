@@ -15,10 +15,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -196,6 +201,44 @@ class EncryptedChunkFileTest {
                             "punching 2 MiB freed only "
                                     + (before.getAsLong() - after.getAsLong()));
                 }
+            }
+        }
+    }
+
+    @Test
+    void threadsWritingAndReadingDisjointRangesSeeTheirOwnBytes() throws Exception {
+        Path file = dir.resolve("chunk");
+        EncryptedChunkFile.createSparse(file, 16 << 20);
+        int threads = 4;
+        try (XtsKey key = key();
+                EncryptedChunkFile chunk = EncryptedChunkFile.open(file, key)) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    long base = (long) t * (4 << 20);
+                    long seed = t;
+                    done.add(
+                            pool.submit(
+                                    () -> {
+                                        Random mine = new Random(seed);
+                                        for (int i = 0; i < 30; i++) {
+                                            byte[] data = new byte[(1 + mine.nextInt(64)) * UNIT];
+                                            mine.nextBytes(data);
+                                            long at = base + (long) mine.nextInt(512) * UNIT;
+                                            chunk.write(at, ByteBuffer.wrap(data));
+                                            ByteBuffer back = ByteBuffer.allocate(data.length);
+                                            chunk.read(at, back);
+                                            assertArrayEquals(data, back.array());
+                                        }
+                                        return null;
+                                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
             }
         }
     }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -99,10 +100,10 @@ class KeySlotTest {
             CorruptKeySlotException e =
                     assertThrows(
                             CorruptKeySlotException.class,
-                            () -> KeySlot.fromBytes(java.util.Arrays.copyOf(good, 151)));
+                            () -> KeySlot.fromBytes(Arrays.copyOf(good, 151)));
             assertTrue(e.getMessage().contains("truncated"), e.getMessage());
             Path file = tmp.resolve("slot");
-            Files.write(file, java.util.Arrays.copyOf(good, 200));
+            Files.write(file, Arrays.copyOf(good, 200));
             assertThrows(CorruptKeySlotException.class, () -> KeySlot.read(file));
         }
     }
