@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;
@@ -38,7 +39,7 @@ class ChunkKeysTest {
                                         new byte[0],
                                         MASTER,
                                         "szpool chunk xts key v1\0c-0001"
-                                                .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                                .getBytes(StandardCharsets.UTF_8),
                                         64));
         try (MasterKey master = MasterKey.of(MASTER);
                 XtsKey key = ChunkKeys.derive(master, "c-0001")) {
