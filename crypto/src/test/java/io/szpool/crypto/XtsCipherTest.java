@@ -11,7 +11,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -141,23 +140,27 @@ class XtsCipherTest {
         Random random = new Random(3);
         byte[] key = randomKey(random);
         try (XtsCipher cipher = new XtsCipher(XtsKey.of(key))) {
-            for (long unit :
-                    new long[] {0, 1, 2, 255, 256, 262_143, 1L << 32, Long.MAX_VALUE / 8 - 1}) {
-                byte[] plaintext = new byte[4096];
+            // Single units across the IV range, and one run of 20 units crossing a slice boundary.
+            for (long[] run :
+                    new long[][] {
+                        {0, 1},
+                        {1, 1},
+                        {255, 1},
+                        {262_143, 1},
+                        {1L << 32, 1},
+                        {Long.MAX_VALUE / 8 - 1, 1},
+                        {10, 20}
+                    }) {
+                long unit = run[0];
+                byte[] plaintext = new byte[(int) run[1] * 4096];
                 random.nextBytes(plaintext);
-                // dm-crypt plain64: the IV is the unit's offset in 512-byte sectors, little-endian.
-                byte[] tweak =
-                        ByteBuffer.allocate(16)
-                                .order(ByteOrder.LITTLE_ENDIAN)
-                                .putLong(unit * 8)
-                                .array();
                 byte[] ours = plaintext.clone();
                 cipher.encrypt(unit, ours, 0, ours.length);
                 assertArrayEquals(
-                        reference.encrypt(key, tweak, plaintext),
+                        reference.encryptUnits(key, 4096, unit, plaintext),
                         ours,
-                        reference.name() + " disagrees at unit " + unit);
-                assertArrayEquals(plaintext, reference.decrypt(key, tweak, ours));
+                        reference.name() + " disagrees from unit " + unit);
+                assertArrayEquals(plaintext, reference.decryptUnits(key, 4096, unit, ours));
             }
         }
     }
