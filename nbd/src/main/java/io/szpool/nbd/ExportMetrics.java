@@ -36,8 +36,8 @@ public final class ExportMetrics {
     private final LongAdder[] latencyBuckets = newAdders(LATENCY_BOUNDS_MICROS.length + 1);
     private final AtomicInteger connections = new AtomicInteger();
 
-    /** Moving average of how long the device takes for a small read or write, in nanoseconds. */
-    private volatile long smallRequestNanos;
+    /** Moving average of how long the device takes for a small read, in nanoseconds. */
+    private volatile long smallReadNanos;
 
     private static LongAdder[] newAdders(int n) {
         LongAdder[] adders = new LongAdder[n];
@@ -65,13 +65,13 @@ public final class ExportMetrics {
     }
 
     /** Races between threads may drop a sample; an average does not mind. */
-    void recordSmallRequest(long deviceNanos) {
-        long average = smallRequestNanos;
-        smallRequestNanos = average + (deviceNanos - average) / 16;
+    void recordSmallRead(long deviceNanos) {
+        long average = smallReadNanos;
+        smallReadNanos = average + (deviceNanos - average) / 16;
     }
 
-    long smallRequestNanos() {
-        return smallRequestNanos;
+    long smallReadNanos() {
+        return smallReadNanos;
     }
 
     void connectionOpened() {

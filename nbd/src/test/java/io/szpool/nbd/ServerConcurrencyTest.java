@@ -2,6 +2,7 @@ package io.szpool.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -48,6 +49,24 @@ class ServerConcurrencyTest {
                 a.flush();
                 assertArrayEquals(data, NbdClientContract.read(b, 0, data.length));
                 assertEquals(2, server.metrics("shared").connections());
+            }
+        }
+    }
+
+    @Test
+    void removingAnExportDropsItsClientsButNotOthers() throws Exception {
+        try (NbdServer server = new NbdServer()) {
+            MemoryBlockDevice gone = new MemoryBlockDevice(1 << 20);
+            server.addExport("gone", gone);
+            server.addExport("stays", new MemoryBlockDevice(1 << 20));
+            int port = server.listen(ListenerConfig.loopback(0)).port();
+            try (NbdClient leaving = NbdClient.connect("127.0.0.1", port, "gone");
+                    NbdClient staying = NbdClient.connect("127.0.0.1", port, "stays")) {
+                assertEquals(gone, server.removeExport("gone"));
+                assertThrows(
+                        java.io.IOException.class, () -> leaving.read(0, ByteBuffer.allocate(512)));
+                assertEquals(List.of("stays"), NbdClient.list("127.0.0.1", port));
+                assertArrayEquals(new byte[512], NbdClientContract.read(staying, 0, 512));
             }
         }
     }
