@@ -79,6 +79,7 @@ public final class Main {
                 .addShutdownHook(
                         new Thread(
                                 () -> {
+                                    printMetrics(server);
                                     server.close();
                                     for (BlockDevice d : devices) {
                                         NbdServer.closeQuietly(d);
@@ -94,6 +95,29 @@ public final class Main {
                         + listener.port());
         System.out.flush();
         stopped.await();
+    }
+
+    /** One line per export on shutdown, so a run leaves a record of what clients asked for. */
+    private static void printMetrics(NbdServer server) {
+        server.metrics()
+                .forEach(
+                        (name, m) -> {
+                            StringBuilder line = new StringBuilder("export " + name + ":");
+                            for (ExportMetrics.Command c : ExportMetrics.Command.values()) {
+                                line.append(' ')
+                                        .append(c.name().toLowerCase(java.util.Locale.ROOT))
+                                        .append('=')
+                                        .append(m.requests(c));
+                            }
+                            line.append(" bytes_read=").append(m.bytesRead());
+                            line.append(" bytes_written=").append(m.bytesWritten());
+                            line.append(" errors=").append(m.errors());
+                            long count = Math.max(1, m.requests());
+                            line.append(" mean_latency_us=")
+                                    .append(m.latencySumNanos() / count / 1000);
+                            System.out.println(line);
+                        });
+        System.out.flush();
     }
 
     private static int parseInt(String s) {
