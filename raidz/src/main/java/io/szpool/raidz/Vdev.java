@@ -1,0 +1,1112 @@
+package io.szpool.raidz;
+
+import io.szpool.nbd.BlockDevice;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * One RAID-Z2 vdev: {@code width} devices, double parity, copy-on-write stripes.
+ *
+ * <p>The vdev's volume is an array of logical stripes of {@code width - 2} column blocks. A map
+ * sends each logical stripe to a physical stripe and holds the checksum of every column of it (data
+ * and parity), so no device vouches for its own blocks. Writes collect in memory (a transaction
+ * group); a commit writes them as whole new stripes to free physical stripes, then the changed map
+ * pages, then an uberblock naming the new txg. A stripe that holds live data is never overwritten
+ * (except to repair a column with the content its checksum demands), so a crash cannot tear it:
+ * that closes the RAID write hole. See DESIGN.md.
+ *
+ * <p>Reads run in parallel under the read lock; writes, trims and commits take the write lock.
+ */
+final class Vdev implements AutoCloseable {
+    private static final int MAX_RUN = 256;
+    private static final int MAP_MAGIC = 0x535a4d50; // "SZMP"
+    private static final int UBERBLOCK_MAGIC = 0x535a5542; // "SZUB"
+
+    private final int index;
+    private final long guid;
+    private final VdevLayout layout;
+    private final PoolOptions options;
+    private final VdevDevice[] devices;
+    private final int width;
+    private final int column;
+    private final int stripeData;
+    private final int entriesPerPage;
+    private final int dirtyLimit;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+    // Guarded by lock: the committed map, plus the changes of the open transaction group.
+    private final int[] physical;
+    private final int[] checksums;
+    private final BitSet used;
+    private final BitSet pendingFree = new BitSet();
+    private final BitSet dirtyPages = new BitSet();
+    private final TreeMap<Integer, byte[]> dirty = new TreeMap<>();
+    private long committedTxg;
+    private long highestSeenTxg;
+    private int allocationCursor;
+    private long allocatedStripes;
+    private volatile IOException broken;
+
+    private Vdev(
+            int index, long guid, VdevLayout layout, PoolOptions options, VdevDevice[] devices) {
+        this.index = index;
+        this.guid = guid;
+        this.layout = layout;
+        this.options = options;
+        this.devices = devices;
+        this.width = layout.width();
+        this.column = layout.columnSize();
+        this.stripeData = layout.stripeDataBytes();
+        this.entriesPerPage = VdevLayout.entriesPerPage(width);
+        this.dirtyLimit =
+                (int)
+                        Math.max(
+                                1,
+                                Math.min(
+                                        layout.reserveStripes(),
+                                        options.dirtyLimitBytes() / stripeData));
+        this.physical = new int[layout.logicalStripes()];
+        this.checksums = new int[layout.logicalStripes() * width];
+        this.used = new BitSet(layout.physicalStripes());
+        Arrays.fill(physical, -1);
+    }
+
+    /** Initializes a new, empty vdev on {@code devices}: an all-unmapped map and txg 1. */
+    static Vdev create(
+            int index,
+            long guid,
+            VdevLayout layout,
+            PoolOptions options,
+            List<? extends BlockDevice> devices,
+            long[] deviceGuids)
+            throws IOException {
+        VdevDevice[] members = new VdevDevice[devices.size()];
+        for (int c = 0; c < members.length; c++) {
+            members[c] = new VdevDevice(c, devices.get(c), deviceGuids[c]);
+        }
+        Vdev vdev = new Vdev(index, guid, layout, options, members);
+        vdev.lock.writeLock().lock();
+        try {
+            vdev.dirtyPages.set(0, layout.mapPages());
+            vdev.commitLocked();
+        } finally {
+            vdev.lock.writeLock().unlock();
+        }
+        return vdev;
+    }
+
+    /**
+     * Opens an existing vdev: finds the newest committed txg among the devices' uberblocks and
+     * takes every map page from the device copy with the highest txg not beyond it.
+     */
+    static Vdev open(
+            int index,
+            long guid,
+            VdevLayout layout,
+            PoolOptions options,
+            BlockDevice[] devices,
+            long[] deviceGuids)
+            throws IOException {
+        VdevDevice[] members = new VdevDevice[devices.length];
+        for (int c = 0; c < members.length; c++) {
+            members[c] = new VdevDevice(c, devices[c], deviceGuids[c]);
+        }
+        Vdev vdev = new Vdev(index, guid, layout, options, members);
+        vdev.load();
+        return vdev;
+    }
+
+    int index() {
+        return index;
+    }
+
+    long guid() {
+        return guid;
+    }
+
+    VdevLayout layout() {
+        return layout;
+    }
+
+    long size() {
+        return layout.logicalBytes();
+    }
+
+    long committedTxg() {
+        lock.readLock().lock();
+        try {
+            return committedTxg;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    VdevDevice device(int column) {
+        return devices[column];
+    }
+
+    int width() {
+        return width;
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    void read(long offset, ByteBuffer dst) throws IOException {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            checkRange(offset, dst.remaining());
+            long position = offset;
+            while (dst.hasRemaining()) {
+                int stripe = (int) (position / stripeData);
+                int within = (int) (position % stripeData);
+                int length = Math.min(dst.remaining(), stripeData - within);
+                byte[] data = dirty.get(stripe);
+                if (data != null) {
+                    dst.put(data, within, length);
+                } else if (physical[stripe] < 0) {
+                    putZeroes(dst, length);
+                } else {
+                    // Extend over the following stripes that sit next to this one on the devices,
+                    // so a sequential read is one large read per device.
+                    int count = 1;
+                    long runBytes = length;
+                    while (runBytes < dst.remaining() && count < MAX_RUN) {
+                        int next = stripe + count;
+                        if (dirty.containsKey(next) || physical[next] != physical[stripe] + count) {
+                            break;
+                        }
+                        runBytes += Math.min(stripeData, dst.remaining() - runBytes);
+                        count++;
+                    }
+                    length = (int) runBytes;
+                    readRun(stripe, count, within, length, dst);
+                }
+                position += length;
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Reads {@code length} bytes starting {@code within} bytes into logical stripe {@code first},
+     * from {@code count} stripes that are consecutive both logically and physically.
+     */
+    private void readRun(int first, int count, int within, int length, ByteBuffer dst)
+            throws IOException {
+        int s0 = physical[first];
+        int[] from = new int[count];
+        int[] to = new int[count];
+        int[] lowStripe = new int[width];
+        int[] highStripe = new int[width];
+        Arrays.fill(lowStripe, Integer.MAX_VALUE);
+        Arrays.fill(highStripe, -1);
+        int remaining = length;
+        for (int k = 0; k < count; k++) {
+            from[k] = k == 0 ? within : 0;
+            to[k] = Math.min(stripeData, from[k] + remaining);
+            remaining -= to[k] - from[k];
+            for (int l = from[k] / column; l <= (to[k] - 1) / column; l++) {
+                int d = layout.device(s0 + k, l);
+                lowStripe[d] = Math.min(lowStripe[d], k);
+                highStripe[d] = Math.max(highStripe[d], k);
+            }
+        }
+        byte[][] buffers = new byte[width][];
+        boolean[] selected = new boolean[width];
+        for (int d = 0; d < width; d++) {
+            selected[d] = highStripe[d] >= 0 && devices[d].readable();
+        }
+        IOException[] failures =
+                DeviceIo.forEach(
+                        selected,
+                        d -> {
+                            int stripes = highStripe[d] - lowStripe[d] + 1;
+                            buffers[d] = new byte[stripes * column];
+                            DeviceIo.read(
+                                    devices[d].device,
+                                    layout.columnOffset(s0 + lowStripe[d]),
+                                    buffers[d],
+                                    0,
+                                    buffers[d].length);
+                        });
+        for (int d = 0; d < width; d++) {
+            if (failures[d] != null) {
+                readError(d);
+            }
+        }
+        for (int k = 0; k < count; k++) {
+            int logical = first + k;
+            int s = s0 + k;
+            int c0 = from[k] / column;
+            int c1 = (to[k] - 1) / column;
+            byte[][] healed = null;
+            for (int l = c0; l <= c1 && healed == null; l++) {
+                int d = layout.device(s, l);
+                boolean good =
+                        selected[d]
+                                && failures[d] == null
+                                && verify(logical, s, d, buffers[d], (k - lowStripe[d]) * column);
+                if (!good) {
+                    // Gather the whole stripe, verify what was read, rebuild what is bad.
+                    healed = new byte[width][column];
+                    int[] state = new int[width];
+                    for (int e = 0; e < width; e++) {
+                        boolean have =
+                                selected[e]
+                                        && failures[e] == null
+                                        && k >= lowStripe[e]
+                                        && k <= highStripe[e];
+                        if (have) {
+                            System.arraycopy(
+                                    buffers[e], (k - lowStripe[e]) * column, healed[e], 0, column);
+                        }
+                        state[e] = have ? UNVERIFIED : UNREAD;
+                    }
+                    // Its error is already counted; heal must not count it again.
+                    state[d] = BAD;
+                    heal(logical, s, healed, state);
+                }
+            }
+            for (int l = c0; l <= c1; l++) {
+                int d = layout.device(s, l);
+                int start = Math.max(from[k], l * column);
+                int end = Math.min(to[k], (l + 1) * column);
+                if (healed != null) {
+                    dst.put(healed[d], start - l * column, end - start);
+                } else {
+                    dst.put(
+                            buffers[d],
+                            (k - lowStripe[d]) * column + start - l * column,
+                            end - start);
+                }
+            }
+        }
+    }
+
+    private static final int UNREAD = 0;
+    private static final int UNVERIFIED = 1;
+    private static final int GOOD = 2;
+    private static final int BAD = 3;
+
+    /**
+     * Makes {@code columns} (indexed by device, one column block each) the correct content of
+     * physical stripe {@code s}: reads what is missing, verifies everything against the map,
+     * rebuilds up to two bad columns from parity and writes them back in place. Returns the bytes
+     * repaired.
+     */
+    private long heal(int logical, int s, byte[][] columns, int[] state) throws IOException {
+        List<Integer> bad = new ArrayList<>();
+        for (int d = 0; d < width; d++) {
+            if (state[d] == UNREAD) {
+                if (!devices[d].readable()) {
+                    state[d] = BAD;
+                } else {
+                    try {
+                        DeviceIo.read(
+                                devices[d].device, layout.columnOffset(s), columns[d], 0, column);
+                        state[d] = UNVERIFIED;
+                    } catch (IOException | RuntimeException e) {
+                        readError(d);
+                        state[d] = BAD;
+                    }
+                }
+            }
+            if (state[d] == UNVERIFIED) {
+                state[d] = verify(logical, s, d, columns[d], 0) ? GOOD : BAD;
+            }
+            if (state[d] == BAD) {
+                bad.add(d);
+            }
+        }
+        if (bad.isEmpty()) {
+            return 0;
+        }
+        if (bad.size() > 2) {
+            throw new IOException(
+                    "vdev "
+                            + index
+                            + ": stripe at volume offset "
+                            + (long) logical * stripeData
+                            + " has "
+                            + bad.size()
+                            + " of "
+                            + width
+                            + " columns unreadable or damaged (devices "
+                            + bad
+                            + "); double parity rebuilds at most two");
+        }
+        byte[][] ordered = new byte[width][];
+        for (int l = 0; l < width; l++) {
+            ordered[l] = columns[layout.device(s, l)];
+        }
+        int[] missing = bad.stream().mapToInt(d -> layout.logicalColumn(s, d)).toArray();
+        RaidZ2Parity.reconstruct(ordered, new int[width], column, missing);
+        long repaired = 0;
+        for (int d : bad) {
+            if (Checksums.column(columns[d], 0, column, s, d) != checksums[logical * width + d]) {
+                throw new IOException(
+                        "vdev "
+                                + index
+                                + ": stripe at volume offset "
+                                + (long) logical * stripeData
+                                + " does not rebuild to its checksums; more columns are damaged"
+                                + " than the checksums revealed");
+            }
+            if (devices[d].writable()) {
+                try {
+                    DeviceIo.write(
+                            devices[d].device, layout.columnOffset(s), columns[d], 0, column);
+                    repaired += column;
+                } catch (IOException | RuntimeException e) {
+                    writeError(d);
+                }
+            }
+        }
+        return repaired;
+    }
+
+    private boolean verify(int logical, int s, int d, byte[] buffer, int at) {
+        if (Checksums.column(buffer, at, column, s, d) == checksums[logical * width + d]) {
+            return true;
+        }
+        VdevDevice member = devices[d];
+        if (member.checksumErrors.incrementAndGet() >= options.checksumErrorLimit()
+                && member.state == Health.ONLINE) {
+            member.state = Health.DEGRADED;
+        }
+        return false;
+    }
+
+    private void readError(int d) {
+        ioError(devices[d], devices[d].readErrors.incrementAndGet());
+    }
+
+    private void writeError(int d) {
+        ioError(devices[d], devices[d].writeErrors.incrementAndGet());
+    }
+
+    private void ioError(VdevDevice member, long count) {
+        long total = member.readErrors.get() + member.writeErrors.get();
+        if (total >= options.ioErrorLimit() && member.state != Health.UNAVAIL) {
+            member.state = Health.FAULTED;
+        }
+    }
+
+    private static void putZeroes(ByteBuffer dst, int length) {
+        for (int i = 0; i < length; i++) {
+            dst.put((byte) 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    void write(long offset, ByteBuffer src) throws IOException {
+        lock.writeLock().lock();
+        try {
+            checkUsable();
+            checkRange(offset, src.remaining());
+            long position = offset;
+            while (src.hasRemaining()) {
+                int stripe = (int) (position / stripeData);
+                int within = (int) (position % stripeData);
+                int length = Math.min(src.remaining(), stripeData - within);
+                byte[] data = dirty.get(stripe);
+                if (data == null) {
+                    if (dirty.size() >= dirtyLimit) {
+                        commitLocked();
+                    }
+                    data = new byte[stripeData];
+                    if (length < stripeData && physical[stripe] >= 0) {
+                        // A partial write of a stripe that holds data: the new stripe carries the
+                        // old data around it (read, verified and repaired like any read).
+                        readRun(stripe, 1, 0, stripeData, ByteBuffer.wrap(data));
+                    }
+                    dirty.put(stripe, data);
+                }
+                src.get(data, within, length);
+                position += length;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Unmaps whole stripes (thin provisioning); partial stripes keep their content. */
+    void trim(long offset, long length) throws IOException {
+        lock.writeLock().lock();
+        try {
+            checkUsable();
+            checkRange(offset, length);
+            long first = (offset + stripeData - 1) / stripeData;
+            long end = (offset + length) / stripeData;
+            for (long stripe = first; stripe < end; stripe++) {
+                unmap((int) stripe);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Makes a range read as zeroes: whole stripes are unmapped, partial ones written. */
+    void writeZeroes(long offset, long length) throws IOException {
+        lock.writeLock().lock();
+        try {
+            checkUsable();
+            checkRange(offset, length);
+            long end = offset + length;
+            long position = offset;
+            while (position < end) {
+                int stripe = (int) (position / stripeData);
+                int within = (int) (position % stripeData);
+                int piece = (int) Math.min(end - position, stripeData - within);
+                if (piece == stripeData) {
+                    unmap(stripe);
+                } else {
+                    write(position, ByteBuffer.allocate(piece));
+                }
+                position += piece;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void unmap(int stripe) {
+        dirty.remove(stripe);
+        int old = physical[stripe];
+        if (old >= 0) {
+            pendingFree.set(old);
+            physical[stripe] = -1;
+            Arrays.fill(checksums, stripe * width, (stripe + 1) * width, 0);
+            allocatedStripes--;
+            dirtyPages.set(stripe / entriesPerPage);
+        }
+    }
+
+    long allocatedBytes() {
+        lock.readLock().lock();
+        try {
+            long pending = 0;
+            for (int stripe : dirty.keySet()) {
+                if (physical[stripe] < 0) {
+                    pending++;
+                }
+            }
+            return (allocatedStripes + pending) * stripeData;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    /** Commits the open transaction group: afterwards every write so far survives a crash. */
+    void commit() throws IOException {
+        lock.writeLock().lock();
+        try {
+            commitLocked();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void commitLocked() throws IOException {
+        checkUsable();
+        boolean[] failed = new boolean[width];
+        try {
+            if (dirty.isEmpty() && dirtyPages.isEmpty()) {
+                // Nothing new, but repairs written since the last commit must become durable.
+                flushDevices(failed);
+                return;
+            }
+            long txg = Math.max(committedTxg, highestSeenTxg) + 1;
+            int[] logicals = dirty.keySet().stream().mapToInt(Integer::intValue).toArray();
+            int[] targets = allocate(logicals.length);
+            for (int i = 0; i < logicals.length; ) {
+                int j = i + 1;
+                while (j < logicals.length && j - i < MAX_RUN && targets[j] == targets[j - 1] + 1) {
+                    j++;
+                }
+                writeStripes(logicals, targets, i, j, failed);
+                i = j;
+            }
+            checkFailures(failed, "writing stripes");
+            for (int i = 0; i < logicals.length; i++) {
+                int stripe = logicals[i];
+                if (physical[stripe] >= 0) {
+                    pendingFree.set(physical[stripe]);
+                } else {
+                    allocatedStripes++;
+                }
+                physical[stripe] = targets[i];
+                dirtyPages.set(stripe / entriesPerPage);
+            }
+            boolean[][] pageWritten = writeMapPages(txg, failed);
+            flushDevices(failed);
+            checkFailures(failed, "writing the map");
+            writeUberblock(txg, failed);
+            flushDevices(failed);
+            checkFailures(failed, "writing the uberblock");
+            committedTxg = txg;
+            highestSeenTxg = txg;
+            for (int d = 0; d < width; d++) {
+                for (int p = dirtyPages.nextSetBit(0); p >= 0; p = dirtyPages.nextSetBit(p + 1)) {
+                    if (pageWritten[d] != null && pageWritten[d][p]) {
+                        devices[d].currentMapSlot.flip(p);
+                    }
+                }
+            }
+            used.andNot(pendingFree);
+            pendingFree.clear();
+            dirty.clear();
+            dirtyPages.clear();
+        } catch (IOException e) {
+            // The in-memory map may now be ahead of the devices; only a re-import is safe.
+            broken = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Picks free physical stripes for a transaction group, next-fit from a rotating cursor, so the
+     * stripes of one commit are mostly consecutive and each device sees large sequential writes.
+     * Stripes freed in this group stay taken until it commits: the committed map still points
+     * there.
+     */
+    private int[] allocate(int count) {
+        int[] targets = new int[count];
+        int total = layout.physicalStripes();
+        for (int i = 0; i < count; i++) {
+            int s = used.nextClearBit(allocationCursor);
+            if (s >= total) {
+                s = used.nextClearBit(0);
+            }
+            if (s >= total) {
+                throw new IllegalStateException("vdev " + index + ": no free physical stripe");
+            }
+            used.set(s);
+            targets[i] = s;
+            allocationCursor = s + 1 >= total ? 0 : s + 1;
+        }
+        return targets;
+    }
+
+    private void writeStripes(int[] logicals, int[] targets, int from, int to, boolean[] failed) {
+        int count = to - from;
+        byte[][] buffers = new byte[width][count * column];
+        byte[][] ordered = new byte[width][];
+        int[] offsets = new int[width];
+        for (int k = 0; k < count; k++) {
+            int logical = logicals[from + k];
+            int s = targets[from + k];
+            byte[] data = dirty.get(logical);
+            for (int l = 0; l < width; l++) {
+                ordered[l] = buffers[layout.device(s, l)];
+                offsets[l] = k * column;
+                if (l < width - 2) {
+                    System.arraycopy(data, l * column, ordered[l], k * column, column);
+                }
+            }
+            RaidZ2Parity.generate(ordered, offsets, column);
+            for (int d = 0; d < width; d++) {
+                checksums[logical * width + d] =
+                        Checksums.column(buffers[d], k * column, column, s, d);
+            }
+        }
+        long offset = layout.columnOffset(targets[from]);
+        IOException[] failures =
+                DeviceIo.forEach(
+                        writableNotFailed(failed),
+                        d ->
+                                DeviceIo.write(
+                                        devices[d].device, offset, buffers[d], 0, count * column));
+        recordWriteFailures(failures, failed);
+    }
+
+    private boolean[][] writeMapPages(long txg, boolean[] failed) {
+        List<Integer> pages = new ArrayList<>();
+        for (int p = dirtyPages.nextSetBit(0); p >= 0; p = dirtyPages.nextSetBit(p + 1)) {
+            pages.add(p);
+        }
+        Map<Integer, byte[]> encoded = new TreeMap<>();
+        for (int p : pages) {
+            encoded.put(p, encodeMapPage(p, txg));
+        }
+        boolean[][] written = new boolean[width][];
+        IOException[] failures =
+                DeviceIo.forEach(
+                        writableNotFailed(failed),
+                        d -> {
+                            written[d] = new boolean[layout.mapPages()];
+                            VdevDevice member = devices[d];
+                            for (int p : pages) {
+                                int slot = member.currentMapSlot.get(p) ? 0 : 1;
+                                byte[] block = encoded.get(p);
+                                DeviceIo.write(
+                                        member.device,
+                                        layout.mapSlotOffset(p, slot),
+                                        block,
+                                        0,
+                                        block.length);
+                                written[d][p] = true;
+                            }
+                        });
+        recordWriteFailures(failures, failed);
+        return written;
+    }
+
+    private byte[] encodeMapPage(int page, long txg) {
+        byte[] block = new byte[VdevLayout.BLOCK];
+        ByteBuffer b = ByteBuffer.wrap(block);
+        b.putInt(MAP_MAGIC).putInt(page).putLong(txg).putLong(guid).putLong(0);
+        int first = page * entriesPerPage;
+        int last = Math.min(layout.logicalStripes(), first + entriesPerPage);
+        for (int stripe = first; stripe < last; stripe++) {
+            b.putInt(physical[stripe]);
+            for (int d = 0; d < width; d++) {
+                b.putInt(checksums[stripe * width + d]);
+            }
+        }
+        b.putLong(24, Checksums.metadata(block, block.length, 24));
+        return block;
+    }
+
+    private void writeUberblock(long txg, boolean[] failed) {
+        byte[] block = new byte[VdevLayout.BLOCK];
+        ByteBuffer b = ByteBuffer.wrap(block);
+        b.putInt(UBERBLOCK_MAGIC).putInt(0).putLong(txg).putLong(guid).putLong(0);
+        b.putLong(allocatedStripes);
+        b.putLong(24, Checksums.metadata(block, block.length, 24));
+        IOException[] failures =
+                DeviceIo.forEach(
+                        writableNotFailed(failed),
+                        d ->
+                                DeviceIo.write(
+                                        devices[d].device,
+                                        layout.uberblockOffset(txg),
+                                        block,
+                                        0,
+                                        block.length));
+        recordWriteFailures(failures, failed);
+    }
+
+    private void flushDevices(boolean[] failed) {
+        IOException[] failures =
+                DeviceIo.forEach(writableNotFailed(failed), d -> devices[d].device.flush());
+        recordWriteFailures(failures, failed);
+    }
+
+    private boolean[] writableNotFailed(boolean[] failed) {
+        boolean[] selected = new boolean[width];
+        for (int d = 0; d < width; d++) {
+            selected[d] = devices[d].writable() && !failed[d];
+        }
+        return selected;
+    }
+
+    private void recordWriteFailures(IOException[] failures, boolean[] failed) {
+        for (int d = 0; d < width; d++) {
+            if (failures[d] != null) {
+                failed[d] = true;
+                writeError(d);
+            }
+        }
+    }
+
+    /** A commit holds only while at most two columns of what it wrote are missing. */
+    private void checkFailures(boolean[] failed, String step) throws IOException {
+        List<Integer> lost = new ArrayList<>();
+        for (int d = 0; d < width; d++) {
+            if (failed[d] || !devices[d].readable()) {
+                lost.add(d);
+            }
+        }
+        if (lost.size() > 2) {
+            throw new IOException(
+                    "vdev "
+                            + index
+                            + ": "
+                            + step
+                            + " failed: devices "
+                            + lost
+                            + " unavailable or failing, more than double parity covers");
+        }
+    }
+
+    // ---------------------------------------------------------------- import
+
+    private void load() throws IOException {
+        int pages = layout.mapPages();
+        byte[][] areas = new byte[width][];
+        byte[][] rings = new byte[width][];
+        boolean[] selected = new boolean[width];
+        for (int d = 0; d < width; d++) {
+            selected[d] = devices[d].readable();
+        }
+        IOException[] failures =
+                DeviceIo.forEach(
+                        selected,
+                        d -> {
+                            rings[d] = new byte[VdevLayout.UBERBLOCK_SLOTS * VdevLayout.BLOCK];
+                            DeviceIo.read(
+                                    devices[d].device,
+                                    VdevLayout.UBERBLOCK_START,
+                                    rings[d],
+                                    0,
+                                    rings[d].length);
+                            areas[d] = new byte[pages * 2 * VdevLayout.BLOCK];
+                            DeviceIo.read(
+                                    devices[d].device,
+                                    VdevLayout.MAP_START,
+                                    areas[d],
+                                    0,
+                                    areas[d].length);
+                        });
+        long txg = 0;
+        long allocatedAtTxg = -1;
+        for (int d = 0; d < width; d++) {
+            if (failures[d] != null) {
+                readError(d);
+                continue;
+            }
+            if (rings[d] == null) {
+                continue;
+            }
+            for (int slot = 0; slot < VdevLayout.UBERBLOCK_SLOTS; slot++) {
+                ByteBuffer b = validBlock(rings[d], slot * VdevLayout.BLOCK, UBERBLOCK_MAGIC);
+                if (b != null) {
+                    long t = b.getLong(8);
+                    highestSeenTxg = Math.max(highestSeenTxg, t);
+                    if (t > txg) {
+                        txg = t;
+                        allocatedAtTxg = b.getLong(32);
+                    }
+                }
+            }
+        }
+        if (txg == 0) {
+            throw new IOException("vdev " + index + ": no device holds a valid uberblock");
+        }
+        committedTxg = txg;
+        for (int p = 0; p < pages; p++) {
+            long bestTxg = -1;
+            ByteBuffer best = null;
+            for (int d = 0; d < width; d++) {
+                if (areas[d] == null || failures[d] != null) {
+                    continue;
+                }
+                long deviceBest = -1;
+                for (int slot = 0; slot < 2; slot++) {
+                    ByteBuffer b =
+                            validBlock(areas[d], (2 * p + slot) * VdevLayout.BLOCK, MAP_MAGIC);
+                    if (b == null || b.getInt(4) != p) {
+                        continue;
+                    }
+                    long t = b.getLong(8);
+                    highestSeenTxg = Math.max(highestSeenTxg, t);
+                    if (t > txg) {
+                        // Left by a commit that never finished: the next commit must overwrite
+                        // it before its own uberblock makes txg t look committed.
+                        dirtyPages.set(p);
+                    }
+                    if (t <= txg && t > deviceBest) {
+                        deviceBest = t;
+                        devices[d].currentMapSlot.set(p, slot == 1);
+                    }
+                    if (t <= txg && t > bestTxg) {
+                        bestTxg = t;
+                        best = b;
+                    }
+                }
+            }
+            if (best == null) {
+                throw new IOException(
+                        "vdev " + index + ": map page " + p + " has no valid copy on any device");
+            }
+            decodeMapPage(p, best);
+            // A device with an older or damaged copy gets the current one at the next commit.
+            for (int d = 0; d < width; d++) {
+                if (devices[d].writable() && !copyMatches(areas[d], p, devices[d], bestTxg)) {
+                    dirtyPages.set(p);
+                }
+            }
+        }
+        for (int stripe = 0; stripe < physical.length; stripe++) {
+            if (physical[stripe] >= 0) {
+                used.set(physical[stripe]);
+                allocatedStripes++;
+            }
+        }
+        if (allocatedStripes != allocatedAtTxg) {
+            throw new IOException(
+                    "vdev "
+                            + index
+                            + ": map of txg "
+                            + txg
+                            + " holds "
+                            + allocatedStripes
+                            + " stripes, its uberblock says "
+                            + allocatedAtTxg);
+        }
+    }
+
+    private boolean copyMatches(byte[] area, int page, VdevDevice member, long txg) {
+        if (area == null) {
+            return false;
+        }
+        int slot = member.currentMapSlot.get(page) ? 1 : 0;
+        ByteBuffer b = validBlock(area, (2 * page + slot) * VdevLayout.BLOCK, MAP_MAGIC);
+        return b != null && b.getInt(4) == page && b.getLong(8) == txg;
+    }
+
+    private ByteBuffer validBlock(byte[] area, int at, int magic) {
+        byte[] block = Arrays.copyOfRange(area, at, at + VdevLayout.BLOCK);
+        ByteBuffer b = ByteBuffer.wrap(block);
+        if (b.getInt(0) != magic || b.getLong(16) != guid) {
+            return null;
+        }
+        if (b.getLong(24) != Checksums.metadata(block, block.length, 24)) {
+            return null;
+        }
+        return b;
+    }
+
+    private void decodeMapPage(int page, ByteBuffer b) {
+        b.position(VdevLayout.MAP_HEADER);
+        int first = page * entriesPerPage;
+        int last = Math.min(layout.logicalStripes(), first + entriesPerPage);
+        for (int stripe = first; stripe < last; stripe++) {
+            int s = b.getInt();
+            physical[stripe] = s >= 0 && s < layout.physicalStripes() ? s : -1;
+            for (int d = 0; d < width; d++) {
+                checksums[stripe * width + d] = b.getInt();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- scrub and resilver
+
+    /**
+     * Reads every allocated stripe, verifies every column against the map, repairs what parity can
+     * rebuild, then rewrites the map on every device so stale metadata copies heal too.
+     */
+    ScrubResult scrub() throws IOException {
+        ScrubResult result = walkAllocated(-1);
+        lock.writeLock().lock();
+        try {
+            dirtyPages.set(0, layout.mapPages());
+            commitLocked();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        return result;
+    }
+
+    /**
+     * Puts {@code replacement} in column {@code col} and rebuilds every allocated column of it from
+     * the others. The device takes writes at once but serves reads only when the rebuild is done.
+     */
+    ScrubResult replace(int col, BlockDevice replacement, long newGuid) throws IOException {
+        VdevDevice member = devices[col];
+        lock.writeLock().lock();
+        try {
+            commitLocked();
+            member.device = replacement;
+            member.guid = newGuid;
+            member.state = Health.RESILVERING;
+            member.clearErrors();
+            member.currentMapSlot.clear();
+            dirtyPages.set(0, layout.mapPages());
+            commitLocked();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        ScrubResult result = walkAllocated(col);
+        if (result.bytesUnrecoverable() > 0) {
+            throw new IOException(
+                    "vdev "
+                            + index
+                            + ": resilver of column "
+                            + col
+                            + " could not rebuild "
+                            + result.bytesUnrecoverable()
+                            + " bytes");
+        }
+        lock.writeLock().lock();
+        try {
+            commitLocked();
+            member.state = Health.ONLINE;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        return result;
+    }
+
+    /**
+     * Visits every allocated stripe in physical order, in runs read with one request per device,
+     * and heals each. With {@code rebuild >= 0} that column is treated as missing and rewritten.
+     */
+    private ScrubResult walkAllocated(int rebuild) throws IOException {
+        int[] order;
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            order = new int[layout.physicalStripes()];
+            Arrays.fill(order, -1);
+            for (int stripe = 0; stripe < physical.length; stripe++) {
+                if (physical[stripe] >= 0) {
+                    order[physical[stripe]] = stripe;
+                }
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        long scanned = 0;
+        long repaired = 0;
+        long unrecoverable = 0;
+        int s = 0;
+        while (s < order.length) {
+            if (order[s] < 0) {
+                s++;
+                continue;
+            }
+            int first = s;
+            while (s < order.length && order[s] >= 0 && s - first < MAX_RUN) {
+                s++;
+            }
+            int count = s - first;
+            lock.readLock().lock();
+            try {
+                checkUsable();
+                byte[][] buffers = new byte[width][count * column];
+                boolean[] selected = new boolean[width];
+                for (int d = 0; d < width; d++) {
+                    selected[d] = d != rebuild && devices[d].readable();
+                }
+                IOException[] failures =
+                        DeviceIo.forEach(
+                                selected,
+                                d ->
+                                        DeviceIo.read(
+                                                devices[d].device,
+                                                layout.columnOffset(first),
+                                                buffers[d],
+                                                0,
+                                                count * column));
+                for (int d = 0; d < width; d++) {
+                    if (failures[d] != null) {
+                        readError(d);
+                    } else if (selected[d]) {
+                        scanned += (long) count * column;
+                    }
+                }
+                for (int k = 0; k < count; k++) {
+                    int logical = order[first + k];
+                    if (physical[logical] != first + k) {
+                        continue; // rewritten elsewhere since the walk began
+                    }
+                    byte[][] columns = new byte[width][column];
+                    int[] state = new int[width];
+                    for (int d = 0; d < width; d++) {
+                        if (d == rebuild) {
+                            state[d] = BAD;
+                        } else if (selected[d] && failures[d] == null) {
+                            System.arraycopy(buffers[d], k * column, columns[d], 0, column);
+                            state[d] = UNVERIFIED;
+                        } else {
+                            state[d] = UNREAD;
+                        }
+                    }
+                    try {
+                        repaired += heal(logical, first + k, columns, state);
+                    } catch (IOException e) {
+                        unrecoverable += stripeData;
+                    }
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+        return new ScrubResult(scanned, repaired, unrecoverable);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    Health health() {
+        int lost = 0;
+        boolean degraded = false;
+        for (VdevDevice member : devices) {
+            if (!member.readable()) {
+                lost++;
+            } else if (member.state == Health.DEGRADED) {
+                degraded = true;
+            }
+        }
+        if (lost > 2 || broken != null) {
+            return Health.FAULTED;
+        }
+        return lost > 0 || degraded ? Health.DEGRADED : Health.ONLINE;
+    }
+
+    List<DeviceStatus> status() {
+        List<DeviceStatus> list = new ArrayList<>();
+        for (VdevDevice m : devices) {
+            list.add(
+                    new DeviceStatus(
+                            index,
+                            m.column,
+                            m.toString(),
+                            m.state,
+                            m.readErrors.get(),
+                            m.writeErrors.get(),
+                            m.checksumErrors.get()));
+        }
+        return list;
+    }
+
+    void clearErrors() {
+        for (VdevDevice m : devices) {
+            m.clearErrors();
+        }
+    }
+
+    private void checkUsable() throws IOException {
+        if (broken != null) {
+            throw new IOException(
+                    "vdev " + index + " stopped after a failed commit; re-import the pool", broken);
+        }
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > size() - length) {
+            throw new IllegalArgumentException(
+                    "range " + offset + "+" + length + " beyond vdev " + index + " end " + size());
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        IOException first = null;
+        for (VdevDevice m : devices) {
+            if (m.device != null) {
+                try {
+                    m.device.close();
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
