@@ -151,9 +151,21 @@ abstract class Wire implements Closeable {
             return true;
         }
 
+        /**
+         * Sends close_notify alone first: closing a TLS 1.3 socket whose peer's close_notify is
+         * still unread makes the JDK send user_canceled, which gnutls (libnbd) reports as fatal.
+         */
         @Override
         public void close() throws IOException {
-            socket.close();
+            try {
+                if (!socket.isClosed() && !socket.isOutputShutdown()) {
+                    socket.shutdownOutput();
+                }
+            } catch (IOException | UnsupportedOperationException ignored) {
+                // The peer is gone already; closing below is all that is left.
+            } finally {
+                socket.close();
+            }
         }
     }
 }
