@@ -91,16 +91,39 @@ final class ReferenceXts {
 
     /** Encrypts consecutive units, the first being unit {@code firstUnit}, with plain64 tweaks. */
     byte[] encryptUnits(byte[] key, int unitSize, long firstUnit, byte[] data) throws IOException {
-        return run(key, unitSize, firstUnit, data, true);
+        return run(key, unitSize, consecutive(firstUnit, data.length / unitSize), data, true);
     }
 
     byte[] decryptUnits(byte[] key, int unitSize, long firstUnit, byte[] data) throws IOException {
-        return run(key, unitSize, firstUnit, data, false);
+        return run(key, unitSize, consecutive(firstUnit, data.length / unitSize), data, false);
     }
 
-    private byte[] run(byte[] key, int unitSize, long firstUnit, byte[] data, boolean encrypt)
+    /**
+     * Encrypts units scattered over the chunk: the i-th unit of {@code data} is unit {@code
+     * units[i]}.
+     */
+    byte[] encryptUnits(byte[] key, int unitSize, long[] units, byte[] data) throws IOException {
+        return run(key, unitSize, units, data, true);
+    }
+
+    byte[] decryptUnits(byte[] key, int unitSize, long[] units, byte[] data) throws IOException {
+        return run(key, unitSize, units, data, false);
+    }
+
+    private static long[] consecutive(long first, int count) {
+        long[] units = new long[count];
+        for (int i = 0; i < count; i++) {
+            units[i] = first + i;
+        }
+        return units;
+    }
+
+    private byte[] run(byte[] key, int unitSize, long[] unitNumbers, byte[] data, boolean encrypt)
             throws IOException {
-        int units = data.length / unitSize;
+        int units = unitNumbers.length;
+        if (data.length != units * unitSize) {
+            throw new IllegalArgumentException("data does not hold " + units + " units");
+        }
         if (openssl) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             for (int u = 0; u < units; u++) {
@@ -114,7 +137,7 @@ final class ReferenceXts {
                                         "-K",
                                         HEX.formatHex(key),
                                         "-iv",
-                                        HEX.formatHex(plain64(firstUnit + u, unitSize)),
+                                        HEX.formatHex(plain64(unitNumbers[u], unitSize)),
                                         "-nopad"),
                                 Arrays.copyOfRange(data, u * unitSize, (u + 1) * unitSize)));
             }
@@ -122,7 +145,7 @@ final class ReferenceXts {
         }
         List<String> tweaks = new ArrayList<>();
         for (int u = 0; u < units; u++) {
-            tweaks.add(HEX.formatHex(plain64(firstUnit + u, unitSize)));
+            tweaks.add(HEX.formatHex(plain64(unitNumbers[u], unitSize)));
         }
         return exec(
                 List.of(

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
@@ -139,30 +140,43 @@ class XtsCipherTest {
         ReferenceXts reference = found.get();
         Random random = new Random(3);
         byte[] key = randomKey(random);
+        // Single units across the IV range, then a run of 20 units crossing a slice boundary; all
+        // of them in one reference call, each unit with its own plain64 tweak.
+        long[][] runs = {
+            {0, 1},
+            {1, 1},
+            {255, 1},
+            {262_143, 1},
+            {1L << 32, 1},
+            {Long.MAX_VALUE / 8 - 1, 1},
+            {10, 20}
+        };
+        List<Long> unitNumbers = new ArrayList<>();
+        ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
+        ByteArrayOutputStream ours = new ByteArrayOutputStream();
         try (XtsCipher cipher = new XtsCipher(XtsKey.of(key))) {
-            // Single units across the IV range, and one run of 20 units crossing a slice boundary.
-            for (long[] run :
-                    new long[][] {
-                        {0, 1},
-                        {1, 1},
-                        {255, 1},
-                        {262_143, 1},
-                        {1L << 32, 1},
-                        {Long.MAX_VALUE / 8 - 1, 1},
-                        {10, 20}
-                    }) {
-                long unit = run[0];
-                byte[] plaintext = new byte[(int) run[1] * 4096];
-                random.nextBytes(plaintext);
-                byte[] ours = plaintext.clone();
-                cipher.encrypt(unit, ours, 0, ours.length);
-                assertArrayEquals(
-                        reference.encryptUnits(key, 4096, unit, plaintext),
-                        ours,
-                        reference.name() + " disagrees from unit " + unit);
-                assertArrayEquals(plaintext, reference.decryptUnits(key, 4096, unit, ours));
+            for (long[] run : runs) {
+                byte[] data = new byte[(int) run[1] * 4096];
+                random.nextBytes(data);
+                plaintext.writeBytes(data);
+                cipher.encrypt(run[0], data, 0, data.length);
+                ours.writeBytes(data);
+                for (int u = 0; u < run[1]; u++) {
+                    unitNumbers.add(run[0] + u);
+                }
             }
         }
+        long[] units = unitNumbers.stream().mapToLong(Long::longValue).toArray();
+        byte[] theirs = reference.encryptUnits(key, 4096, units, plaintext.toByteArray());
+        for (int i = 0; i < units.length; i++) {
+            assertArrayEquals(
+                    Arrays.copyOfRange(theirs, i * 4096, (i + 1) * 4096),
+                    Arrays.copyOfRange(ours.toByteArray(), i * 4096, (i + 1) * 4096),
+                    reference.name() + " disagrees at unit " + units[i]);
+        }
+        assertArrayEquals(
+                plaintext.toByteArray(),
+                reference.decryptUnits(key, 4096, units, ours.toByteArray()));
     }
 
     @Test
