@@ -50,6 +50,7 @@ class WalkingSkeletonIT {
         Postgres db = Postgres.shared();
         String kafka = broker.bootstrapServers();
         String data = ProjectLayout.target().resolve("e2e-data/host-a").toString();
+        String passphrase = writePassphrase();
         device =
                 ServiceProcess.start(
                         "crypto-device-service",
@@ -57,7 +58,9 @@ class WalkingSkeletonIT {
                         Map.of(
                                 "kafka.bootstrap.servers", kafka,
                                 "szpool.host-id", "host-a",
-                                "szpool.device.data-dir", data));
+                                "szpool.device.data-dir", data,
+                                "szpool.device.nbd.port", "0",
+                                "szpool.device.passphrase-file", passphrase));
         catalog =
                 ServiceProcess.start(
                         "catalog-service",
@@ -94,13 +97,13 @@ class WalkingSkeletonIT {
         Set<String> provisioned = provision(poolId, 2);
         assertEquals(2, provisioned.size());
 
-        JsonNode rows = awaitCatalogChunks(poolId, 2);
+        JsonNode rows = awaitCatalogChunks(poolId + "&state=attached", 2);
         Set<String> cataloged = new HashSet<>();
         for (JsonNode row : rows) {
             cataloged.add(row.get("chunkId").asText());
             assertEquals("host-a", row.get("hostId").asText());
             assertEquals(64 * MIB, row.get("sizeBytes").asLong());
-            assertEquals("provisioned", row.get("state").asText());
+            assertTrue(row.get("deviceAddress").asText().startsWith("nbd://127.0.0.1:"));
         }
         assertEquals(provisioned, cataloged);
     }
@@ -168,6 +171,16 @@ class WalkingSkeletonIT {
             HttpResponse<String> r = p.get("/q/health");
             assertEquals(200, r.statusCode(), r.body());
             assertEquals("UP", JSON.readTree(r.body()).get("status").asText());
+        }
+    }
+
+    private static String writePassphrase() {
+        try {
+            java.nio.file.Path file = ProjectLayout.target().resolve("e2e-passphrase");
+            java.nio.file.Files.writeString(file, "e2e passphrase " + UUID.randomUUID() + "\n");
+            return file.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
