@@ -4,7 +4,11 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.TestResourceScope;
@@ -13,6 +17,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.szpool.events.CloudEvent;
 import io.szpool.events.CloudEventRecords;
+import io.szpool.events.DeviceEvent.ChunkAttached;
 import io.szpool.events.DeviceEvent.ChunkCreated;
 import io.szpool.events.Topics;
 import io.szpool.events.Vocabulary.Cipher;
@@ -31,11 +36,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Provisioning through the REST API, with the events checked on the real broker. */
+/**
+ * Provisioning and the chunk life cycle through the REST API, events checked on the real broker.
+ */
 @QuarkusTest
 @WithTestResource(value = KafkaResource.class, scope = TestResourceScope.GLOBAL)
 class ChunkResourceTest {
-    private static final long MIB = 1L << 20;
+    static final long MIB = 1L << 20;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
@@ -44,7 +51,7 @@ class ChunkResourceTest {
     Path dataDir;
 
     @Test
-    void provisionCreatesSparseChunkFilesAndAnnouncesEach() throws Exception {
+    void provisionCreatesSparseChunksAttachesTheirDevicesAndAnnouncesBoth() throws Exception {
         String pool = "p-" + UUID.randomUUID();
         List<String> ids =
                 given().contentType(ContentType.JSON)
@@ -61,6 +68,8 @@ class ChunkResourceTest {
                         .body("chunks", hasSize(3))
                         .body("chunks[0].poolId", equalTo(pool))
                         .body("chunks[0].sparse", equalTo(true))
+                        .body("chunks[0].attached", equalTo(true))
+                        .body("chunks[0].deviceAddress", startsWith("nbd://127.0.0.1:"))
                         .extract()
                         .jsonPath()
                         .getList("chunks.chunkId", String.class);
@@ -69,24 +78,88 @@ class ChunkResourceTest {
             Path file = dataDir.toAbsolutePath().resolve("chunks").resolve(id);
             assertEquals(64 * MIB, Files.size(file));
             assertTrue(allocatedBytes(file) < MIB, "a new chunk file must be sparse");
-            assertTrue(!file.getFileName().toString().contains(pool), "file names are opaque");
+            assertFalse(file.getFileName().toString().contains(pool), "file names are opaque");
         }
 
         try (TopicReader reader = new TopicReader(bootstrap, Topics.DEVICE_EVENTS)) {
             List<ConsumerRecord<String, String>> records =
-                    reader.records(r -> pool.equals(r.key()), 3, Duration.ofSeconds(30));
-            assertEquals(3, records.size(), "one ChunkCreated per chunk, keyed by pool id");
-            for (ConsumerRecord<String, String> r : records) {
-                CloudEvent event = CloudEventRecords.fromRecord(r.headers(), r.value());
-                assertEquals("io.szpool.chunk.created.v1", event.type());
+                    reader.records(r -> pool.equals(r.key()), 6, Duration.ofSeconds(30));
+            assertEquals(
+                    6, records.size(), "ChunkCreated and ChunkAttached per chunk, keyed by pool");
+            for (int i = 0; i < 6; i++) {
+                CloudEvent event =
+                        CloudEventRecords.fromRecord(
+                                records.get(i).headers(), records.get(i).value());
                 assertEquals("/hosts/local/crypto-device-service", event.source().toString());
                 assertEquals(pool, event.subject());
-                ChunkCreated created = (ChunkCreated) event.data();
-                assertTrue(ids.contains(created.chunkId()));
-                assertEquals(64 * MIB, created.sizeBytes());
-                assertEquals(Cipher.AES_XTS_PLAIN64, created.cipher());
+                if (i < 3) {
+                    ChunkCreated created = (ChunkCreated) event.data();
+                    assertEquals(ids.get(i), created.chunkId());
+                    assertEquals(64 * MIB, created.sizeBytes());
+                    assertEquals(Cipher.AES_XTS_PLAIN64, created.cipher());
+                } else {
+                    ChunkAttached attached = (ChunkAttached) event.data();
+                    assertEquals(ids.get(i - 3), attached.chunkId());
+                    assertTrue(attached.deviceAddress().endsWith("/" + attached.chunkId()));
+                }
             }
         }
+    }
+
+    @Test
+    void theSameRequestIdProvisionsOnce() throws IOException {
+        String pool = "p-" + UUID.randomUUID();
+        String body =
+                "{\"poolId\":\""
+                        + pool
+                        + "\",\"count\":2,\"sizeBytes\":"
+                        + 64 * MIB
+                        + ",\"requestId\":\"r-"
+                        + pool
+                        + "\"}";
+        List<String> first = provisionIds(body);
+        long files = chunkFiles();
+        List<String> second = provisionIds(body);
+        assertEquals(first, second);
+        assertEquals(files, chunkFiles());
+        given().contentType(ContentType.JSON)
+                .body(body.replace("\"count\":2", "\"count\":3"))
+                .post("/chunks")
+                .then()
+                .statusCode(409)
+                .body("detail", containsString("already used"));
+    }
+
+    @Test
+    void detachAttachAndDestroy() throws IOException {
+        String pool = "p-" + UUID.randomUUID();
+        String id =
+                provisionIds(
+                                "{\"poolId\":\""
+                                        + pool
+                                        + "\",\"count\":1,\"sizeBytes\":"
+                                        + 64 * MIB
+                                        + "}")
+                        .get(0);
+        given().delete("/chunks/" + id)
+                .then()
+                .statusCode(409)
+                .contentType("application/problem+json")
+                .body("detail", containsString("attached"));
+        given().post("/chunks/" + id + "/detach")
+                .then()
+                .statusCode(200)
+                .body("attached", equalTo(false))
+                .body("deviceAddress", nullValue());
+        given().post("/chunks/" + id + "/attach")
+                .then()
+                .statusCode(200)
+                .body("attached", equalTo(true))
+                .body("deviceAddress", startsWith("nbd://"));
+        given().delete("/chunks/" + id + "?force=true").then().statusCode(204);
+        assertFalse(Files.exists(dataDir.toAbsolutePath().resolve("chunks").resolve(id)));
+        given().get("/chunks/" + id).then().statusCode(404).contentType("application/problem+json");
+        given().get("/chunks?pool=" + pool).then().statusCode(200).body("chunks", hasSize(0));
     }
 
     @ParameterizedTest
@@ -131,8 +204,29 @@ class ChunkResourceTest {
     }
 
     @Test
+    void unknownChunksAre404() {
+        given().post("/chunks/nope/attach")
+                .then()
+                .statusCode(404)
+                .body("detail", containsString("no chunk nope"));
+        given().post("/chunks/nope/detach").then().statusCode(404);
+        given().delete("/chunks/nope").then().statusCode(404);
+    }
+
+    @Test
     void healthIsUp() {
         given().when().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
+    static List<String> provisionIds(String body) {
+        return given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/chunks")
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath()
+                .getList("chunks.chunkId", String.class);
     }
 
     private long chunkFiles() throws IOException {
@@ -145,10 +239,14 @@ class ChunkResourceTest {
         }
     }
 
-    private static long allocatedBytes(Path file) throws Exception {
+    static long allocatedBytes(Path file) throws Exception {
         Process stat = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).start();
         String[] out = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
         stat.waitFor();
         return Long.parseLong(out[0]) * Long.parseLong(out[1]);
+    }
+
+    static void assertSameBytes(byte[] expected, byte[] actual) {
+        assertArrayEquals(expected, actual);
     }
 }

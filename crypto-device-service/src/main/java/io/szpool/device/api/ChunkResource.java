@@ -1,50 +1,73 @@
 package io.szpool.device.api;
 
 import io.smallrye.common.annotation.Blocking;
-import io.szpool.device.chunk.ChunkProvisioner;
+import io.szpool.device.chunk.ChunkService;
+import io.szpool.device.chunk.ChunkService.ChunkStatus;
 import io.szpool.device.chunk.ChunkSpec;
-import io.szpool.device.chunk.ProvisionedChunk;
 import io.szpool.service.ProblemException;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 
-/** REST API of the chunks of this host. */
+/**
+ * REST API of the chunks of this host. Every call blocks on files or the broker: worker threads.
+ */
 @Path("/chunks")
 @Produces(MediaType.APPLICATION_JSON)
-@Consumes(MediaType.APPLICATION_JSON)
+@Blocking
 public class ChunkResource {
-    private final ChunkProvisioner provisioner;
+    private final ChunkService chunks;
 
-    public ChunkResource(ChunkProvisioner provisioner) {
-        this.provisioner = provisioner;
+    public ChunkResource(ChunkService chunks) {
+        this.chunks = chunks;
     }
 
-    /** The body of {@code POST /chunks}; absent fields take the defaults of SPEC.md. */
-    public record ProvisionRequest(String poolId, Integer count, Long sizeBytes, Boolean sparse) {}
+    /**
+     * The body of {@code POST /chunks}; absent fields take the defaults of SPEC.md. The same {@code
+     * requestId} twice provisions once.
+     */
+    public record ProvisionRequest(
+            String poolId, Integer count, Long sizeBytes, Boolean sparse, String requestId) {}
 
-    /** One created chunk as the API shows it. */
+    /** A chunk as the API shows it; the device address is absent while detached. */
     public record ChunkView(
-            String chunkId, String poolId, String path, long sizeBytes, boolean sparse) {
-        static ChunkView of(ProvisionedChunk chunk) {
+            String chunkId,
+            String poolId,
+            String path,
+            long sizeBytes,
+            boolean sparse,
+            String keyId,
+            boolean attached,
+            String deviceAddress,
+            Instant createdAt) {
+        static ChunkView of(ChunkStatus s) {
             return new ChunkView(
-                    chunk.chunkId(),
-                    chunk.poolId(),
-                    chunk.path().toString(),
-                    chunk.sizeBytes(),
-                    chunk.sparse());
+                    s.record().chunkId(),
+                    s.record().poolId(),
+                    s.path(),
+                    s.record().sizeBytes(),
+                    s.record().sparse(),
+                    s.record().keyId(),
+                    s.deviceAddress() != null,
+                    s.deviceAddress(),
+                    s.record().createdAt());
         }
     }
 
-    public record ProvisionResponse(List<ChunkView> chunks) {}
+    public record ChunkList(List<ChunkView> chunks) {}
 
-    // Creating files and waiting for the broker's acks blocks, so not on the event loop.
     @POST
-    @Blocking
+    @Consumes(MediaType.APPLICATION_JSON)
     public Response provision(ProvisionRequest request) {
         if (request == null) {
             throw ProblemException.badRequest("a JSON body {poolId, count, sizeBytes} is required");
@@ -55,9 +78,50 @@ public class ChunkResource {
                         request.count() == null ? 1 : request.count(),
                         request.sizeBytes() == null ? ChunkSpec.DEFAULT_SIZE : request.sizeBytes(),
                         request.sparse() == null || request.sparse());
-        List<ChunkView> chunks = provisioner.provision(spec).stream().map(ChunkView::of).toList();
-        return Response.status(Response.Status.CREATED)
-                .entity(new ProvisionResponse(chunks))
-                .build();
+        String requestId =
+                request.requestId() == null || request.requestId().isBlank()
+                        ? UUID.randomUUID().toString()
+                        : request.requestId();
+        List<ChunkView> made =
+                chunks.provision(spec, requestId).stream().map(ChunkView::of).toList();
+        return Response.status(Response.Status.CREATED).entity(new ChunkList(made)).build();
+    }
+
+    @GET
+    public ChunkList list(@QueryParam("pool") String pool) {
+        return new ChunkList(
+                chunks.list().stream()
+                        .filter(
+                                s ->
+                                        pool == null
+                                                || pool.isBlank()
+                                                || pool.equals(s.record().poolId()))
+                        .map(ChunkView::of)
+                        .toList());
+    }
+
+    @GET
+    @Path("/{id}")
+    public ChunkView show(@PathParam("id") String id) {
+        return ChunkView.of(chunks.get(id));
+    }
+
+    @POST
+    @Path("/{id}/attach")
+    public ChunkView attach(@PathParam("id") String id) {
+        return ChunkView.of(chunks.attach(id));
+    }
+
+    @POST
+    @Path("/{id}/detach")
+    public ChunkView detach(@PathParam("id") String id) {
+        return ChunkView.of(chunks.detach(id));
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public Response destroy(@PathParam("id") String id, @QueryParam("force") boolean force) {
+        chunks.destroy(id, force);
+        return Response.noContent().build();
     }
 }

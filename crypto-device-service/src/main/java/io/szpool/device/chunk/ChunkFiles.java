@@ -60,8 +60,11 @@ public class ChunkFiles {
         }
     }
 
-    /** Creates one chunk file of the spec's size: sparse, or filled with zeros. */
-    public ProvisionedChunk create(ChunkSpec spec) throws IOException {
+    /**
+     * Creates one chunk file of the spec's size, sparse or filled with zeros (which read as holes:
+     * zero ciphertext is the never-written state), and returns its new chunk id.
+     */
+    public String create(ChunkSpec spec) throws IOException {
         Files.createDirectories(folder);
         String chunkId = newChunkId();
         Path path = folder.resolve(chunkId);
@@ -75,11 +78,7 @@ public class ChunkFiles {
             Files.deleteIfExists(path);
             throw e;
         }
-        return new ProvisionedChunk(chunkId, spec.poolId(), path, spec.sizeBytes(), spec.sparse());
-    }
-
-    public void delete(ProvisionedChunk chunk) throws IOException {
-        Files.deleteIfExists(chunk.path());
+        return chunkId;
     }
 
     private static void preallocate(FileChannel channel, long size) throws IOException {

@@ -1,12 +1,33 @@
 package io.szpool.device.config;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.util.Optional;
 
-/** Where this host keeps its chunks. */
+/** Where this host keeps its chunks and keys, and where it serves their devices. */
 @ConfigMapping(prefix = "szpool.device")
 public interface DeviceConfig {
 
-    /** The folder that holds this host's chunk files; created on first use. */
+    /** The folder that holds this host's chunk files, chunk records and key slots. */
     Path dataDir();
+
+    /**
+     * A file whose first line is the operator's passphrase; without it the passphrase comes from
+     * the environment variable {@code SZPOOL_PASSPHRASE}.
+     */
+    Optional<Path> passphraseFile();
+
+    /** The NBD listener that serves every attached chunk's decrypted device. */
+    Nbd nbd();
+
+    interface Nbd {
+        /** Address to bind; loopback unless the pool-service runs elsewhere. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** TCP port; 0 picks a free one (tests). */
+        @WithDefault("10810")
+        int port();
+    }
 }

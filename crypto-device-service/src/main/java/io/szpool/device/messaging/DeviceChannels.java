@@ -5,5 +5,8 @@ public final class DeviceChannels {
     /** Outgoing: ChunkCreated, ChunkAttached, ... on {@code szpool.device-events}. */
     public static final String DEVICE_EVENTS = "device-events";
 
+    /** Incoming: ProvisionChunks and DestroyChunks from {@code szpool.commands}. */
+    public static final String COMMANDS = "commands";
+
     private DeviceChannels() {}
 }

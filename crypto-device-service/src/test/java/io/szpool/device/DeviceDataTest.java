@@ -1,0 +1,272 @@
+package io.szpool.device;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.szpool.crypto.XtsKey;
+import io.szpool.device.key.PoolKeyring;
+import io.szpool.events.Topics;
+import io.szpool.nbd.NbdClient;
+import io.szpool.testing.KafkaResource;
+import io.szpool.testing.TopicReader;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The data path of an attached chunk: bytes through its NBD export, ciphertext on disk in
+ * dm-crypt's aes-xts-plain64 format (checked with OpenSSL), and no key material anywhere it must
+ * not be.
+ */
+@QuarkusTest
+@WithTestResource(value = KafkaResource.class, scope = TestResourceScope.GLOBAL)
+class DeviceDataTest {
+    private static final long MIB = 1L << 20;
+    private static final int UNIT = 4096;
+
+    @Inject PoolKeyring keys;
+
+    @ConfigProperty(name = "szpool.device.data-dir")
+    Path dataDir;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @Test
+    void writesThroughTheExportAreXtsCiphertextThatOpensslDecrypts() throws Exception {
+        String pool = "p-" + UUID.randomUUID();
+        String address = provision(pool, 64 * MIB);
+        String chunkId = address.substring(address.lastIndexOf('/') + 1);
+        byte[] plain = new byte[(int) MIB];
+        new Random(7).nextBytes(plain);
+        long offset = 8 * MIB;
+        try (NbdClient device = connect(address)) {
+            device.write(offset, ByteBuffer.wrap(plain), false);
+            device.flush();
+            ByteBuffer back = ByteBuffer.allocate(plain.length);
+            device.read(offset, back);
+            assertArrayEquals(plain, back.array());
+            ByteBuffer never = ByteBuffer.allocate(UNIT * 4);
+            device.read(32 * MIB, never);
+            assertArrayEquals(new byte[UNIT * 4], never.array(), "unwritten units read as zeros");
+        }
+
+        byte[] cipher = new byte[plain.length];
+        try (RandomAccessFile file = new RandomAccessFile(chunkFile(chunkId).toFile(), "r")) {
+            file.seek(offset);
+            file.readFully(cipher);
+        }
+        assertFalse(java.util.Arrays.equals(plain, cipher), "the file holds ciphertext");
+
+        assumeTrue(onPath("openssl"), "openssl is not installed");
+        try (XtsKey key = keys.chunkKey(pool, chunkId)) {
+            for (int i : new int[] {0, 1, 100, 255}) {
+                long unit = offset / UNIT + i;
+                byte[] unitCipher = java.util.Arrays.copyOfRange(cipher, i * UNIT, (i + 1) * UNIT);
+                byte[] decrypted = openssl(key.hex(), plain64(unit), unitCipher);
+                assertArrayEquals(
+                        java.util.Arrays.copyOfRange(plain, i * UNIT, (i + 1) * UNIT),
+                        decrypted,
+                        "unit " + unit + " decrypts with openssl aes-256-xts and IV " + unit * 8);
+            }
+        }
+    }
+
+    @Test
+    void nbdcopyWrites256MiBAndReadsTheSameBytes() throws Exception {
+        assumeTrue(onPath("nbdcopy"), "nbdcopy (libnbd-bin) is not installed");
+        String address = provision("p-" + UUID.randomUUID(), 256 * MIB);
+        Path scratch = Files.createTempDirectory(Path.of("target"), "nbdcopy");
+        Path in = scratch.resolve("in.img");
+        Path out = scratch.resolve("out.img");
+        try (RandomAccessFile f = new RandomAccessFile(in.toFile(), "rw")) {
+            byte[] block = new byte[(int) MIB];
+            Random random = new Random(42);
+            for (int i = 0; i < 256; i++) {
+                random.nextBytes(block);
+                f.write(block);
+            }
+        }
+        run("nbdcopy", "--flush", in.toString(), address);
+        run("nbdcopy", address, out.toString());
+        assertEquals(sha256(in), sha256(out));
+        Files.delete(in);
+        Files.delete(out);
+        Files.delete(scratch);
+    }
+
+    @Test
+    void noKeyOrPassphraseInEventsRestAnswersLogsOrRecords() throws Exception {
+        String pool = "p-" + UUID.randomUUID();
+        String address = provision(pool, 64 * MIB);
+        String chunkId = address.substring(address.lastIndexOf('/') + 1);
+        List<String> secrets;
+        try (XtsKey key = keys.chunkKey(pool, chunkId)) {
+            byte[] raw = key.bytes();
+            secrets =
+                    List.of(
+                            Files.readString(Path.of("src/test/resources/test-passphrase")).trim(),
+                            key.hex(),
+                            key.hex().toUpperCase(),
+                            Base64.getEncoder().encodeToString(raw),
+                            HexFormat.of().formatHex(raw, 0, 32),
+                            HexFormat.of().formatHex(raw, 32, 64));
+        }
+        StringBuilder seen = new StringBuilder();
+        seen.append(given().get("/chunks").asString());
+        seen.append(given().get("/chunks/" + chunkId).asString());
+        try (TopicReader reader = new TopicReader(bootstrap, Topics.DEVICE_EVENTS)) {
+            List<ConsumerRecord<String, String>> records =
+                    reader.records(r -> pool.equals(r.key()), 2, Duration.ofSeconds(30));
+            assertEquals(2, records.size());
+            for (ConsumerRecord<String, String> r : records) {
+                seen.append(r.value());
+                for (Header h : r.headers()) {
+                    seen.append(new String(h.value(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        Path log = Path.of("target/quarkus-test.log");
+        if (Files.exists(log)) {
+            seen.append(Files.readString(log));
+        }
+        try (var records = Files.list(dataDir.toAbsolutePath().resolve("records"))) {
+            for (Path r : (Iterable<Path>) records::iterator) {
+                seen.append(Files.readString(r));
+            }
+        }
+        String all = seen.toString();
+        for (String secret : secrets) {
+            assertFalse(all.contains(secret), "key material or passphrase leaked");
+        }
+    }
+
+    private String provision(String pool, long size) {
+        return given().contentType(ContentType.JSON)
+                .body("{\"poolId\":\"" + pool + "\",\"count\":1,\"sizeBytes\":" + size + "}")
+                .post("/chunks")
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath()
+                .getString("chunks[0].deviceAddress");
+    }
+
+    private Path chunkFile(String chunkId) {
+        return dataDir.toAbsolutePath().resolve("chunks").resolve(chunkId);
+    }
+
+    private static NbdClient connect(String address) throws IOException {
+        URI uri = URI.create(address);
+        return NbdClient.connect(uri.getHost(), uri.getPort(), uri.getPath().substring(1));
+    }
+
+    /** dm-crypt's plain64 IV of a 4096-byte unit: its offset in 512-byte sectors, little-endian. */
+    private static String plain64(long unit) {
+        ByteBuffer iv = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(unit * 8);
+        return HexFormat.of().formatHex(iv.array());
+    }
+
+    /**
+     * Decrypts one unit with OpenSSL's AES-256-XTS: {@code openssl enc} where it accepts XTS, else
+     * through Python's {@code cryptography} package (OpenSSL 3.0's enc refuses XTS ciphers; both
+     * routes end in libcrypto's EVP aes-256-xts).
+     */
+    private static byte[] openssl(String keyHex, String ivHex, byte[] input) throws Exception {
+        byte[] out =
+                exec(
+                        input,
+                        "openssl",
+                        "enc",
+                        "-d",
+                        "-aes-256-xts",
+                        "-K",
+                        keyHex,
+                        "-iv",
+                        ivHex,
+                        "-nopad");
+        if (out != null) {
+            return out;
+        }
+        out =
+                exec(
+                        input,
+                        "python3",
+                        "-c",
+                        "import sys\n"
+                                + "from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes\n"
+                                + "d = Cipher(algorithms.AES(bytes.fromhex(sys.argv[1])),"
+                                + " modes.XTS(bytes.fromhex(sys.argv[2]))).decryptor()\n"
+                                + "sys.stdout.buffer.write(d.update(sys.stdin.buffer.read()) + d.finalize())\n",
+                        keyHex,
+                        ivHex);
+        assumeTrue(
+                out != null,
+                "no OpenSSL AES-XTS here: openssl enc refuses XTS and python3 lacks cryptography");
+        return out;
+    }
+
+    /** The command's output, or null when it failed. */
+    private static byte[] exec(byte[] input, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().write(input);
+        p.getOutputStream().close();
+        byte[] out = p.getInputStream().readAllBytes();
+        return p.waitFor() == 0 ? out : null;
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " timed out");
+        }
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + output);
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static boolean onPath(String command) {
+        for (String dir : System.getenv("PATH").split(":")) {
+            if (Files.isExecutable(Path.of(dir, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
