@@ -12,6 +12,7 @@ import io.szpool.events.Topics;
 import io.szpool.testing.KafkaBroker;
 import io.szpool.testing.Postgres;
 import io.szpool.testing.ProjectLayout;
+import io.szpool.testing.ServiceProcess;
 import io.szpool.testing.TopicReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

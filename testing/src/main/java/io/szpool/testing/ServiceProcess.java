@@ -1,7 +1,5 @@
-package io.szpool.e2e;
+package io.szpool.testing;
 
-import io.szpool.testing.Ports;
-import io.szpool.testing.ProjectLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -17,7 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** One packaged service run as a user runs it: {@code java -jar quarkus-run.jar}, with its log. */
-final class ServiceProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -34,7 +32,8 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     /** Starts a module's packaged jar with {@code properties} and waits until it is ready. */
-    static ServiceProcess start(String module, String instance, Map<String, String> properties) {
+    public static ServiceProcess start(
+            String module, String instance, Map<String, String> properties) {
         Path jar =
                 ProjectLayout.root().resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
@@ -86,11 +85,11 @@ final class ServiceProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + "; see " + log);
     }
 
-    HttpResponse<String> get(String path) throws IOException {
+    public HttpResponse<String> get(String path) throws IOException {
         return send(HttpRequest.newBuilder(uri(path)).GET());
     }
 
-    HttpResponse<String> postJson(String path, String json) throws IOException {
+    public HttpResponse<String> postJson(String path, String json) throws IOException {
         return send(
                 HttpRequest.newBuilder(uri(path))
                         .header("Content-Type", "application/json")
@@ -112,8 +111,13 @@ final class ServiceProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
-    Path log() {
+    public Path log() {
         return log;
+    }
+
+    /** The HTTP port the service listens on (127.0.0.1). */
+    public int port() {
+        return port;
     }
 
     private static void sleep(long millis) {
