@@ -1,0 +1,56 @@
+package io.szpool.cli;
+
+import java.io.PrintWriter;
+import picocli.AutoComplete.GenerateCompletion;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code szpool} command: the entry point and the one place that turns failures into exit
+ * codes.
+ */
+@Command(
+        name = "szpool",
+        mixinStandardHelpOptions = true,
+        version = "szpool 0.1.0",
+        description = "Encrypted, RAID-Z2-protected chunk pools that back up as opaque files.",
+        subcommands = {
+            KeyCommand.class,
+            ChunkCommand.class,
+            EventsCommand.class,
+            GenerateCompletion.class
+        })
+public final class Szpool implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with szpool's error handling; tests run commands through this. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Szpool());
+        cli.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    PrintWriter err = commandLine.getErr();
+                    err.println("szpool: " + message(e));
+                    err.flush();
+                    return e instanceof CliException c ? c.exitCode() : 1;
+                });
+        return cli;
+    }
+
+    private static String message(Exception e) {
+        if (e instanceof CliException) {
+            return e.getMessage();
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
