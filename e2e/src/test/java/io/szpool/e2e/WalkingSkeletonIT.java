@@ -13,6 +13,7 @@ import io.szpool.testing.KafkaBroker;
 import io.szpool.testing.Postgres;
 import io.szpool.testing.ProjectLayout;
 import io.szpool.testing.ServiceProcess;
+import io.szpool.testing.StandardXts;
 import io.szpool.testing.TopicReader;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,8 @@ class WalkingSkeletonIT {
     private static ServiceProcess catalog;
     private static ServiceProcess pool;
     private static ServiceProcess sync;
+    private static String deviceData;
+    private static String passphraseFile;
 
     @BeforeAll
     static void startTheStack() {
@@ -52,6 +55,8 @@ class WalkingSkeletonIT {
         String kafka = broker.bootstrapServers();
         String data = ProjectLayout.target().resolve("e2e-data/host-a").toString();
         String passphrase = writePassphrase();
+        deviceData = data;
+        passphraseFile = passphrase;
         device =
                 ServiceProcess.start(
                         "crypto-device-service",
@@ -164,6 +169,69 @@ class WalkingSkeletonIT {
         Set<String> provisioned = provision(poolId, 1);
         JsonNode rows = awaitCatalogChunks(poolId, 1);
         assertEquals(provisioned.iterator().next(), rows.get(0).get("chunkId").asText());
+    }
+
+    /**
+     * The escape hatch: with the services' help only to write, a chunk file decrypts with the key
+     * that {@code szpool key dump} prints and OpenSSL's AES-256-XTS, as cryptsetup would open it.
+     */
+    @Test
+    void aChunkDecryptsWithTheDumpedKeyAndStandardTools() throws Exception {
+        String poolId = "pool-" + UUID.randomUUID();
+        HttpResponse<String> r =
+                device.postJson(
+                        "/chunks",
+                        "{\"poolId\":\""
+                                + poolId
+                                + "\",\"count\":1,\"sizeBytes\":"
+                                + 64 * MIB
+                                + "}");
+        assertEquals(201, r.statusCode(), r.body());
+        JsonNode chunk = JSON.readTree(r.body()).get("chunks").get(0);
+        java.net.URI address = java.net.URI.create(chunk.get("deviceAddress").asText());
+        byte[] plain = new byte[8 * 4096];
+        new java.util.Random(11).nextBytes(plain);
+        long unit = 1000;
+        try (io.szpool.nbd.NbdClient nbd =
+                io.szpool.nbd.NbdClient.connect(
+                        address.getHost(), address.getPort(), address.getPath().substring(1))) {
+            nbd.write(unit * 4096, java.nio.ByteBuffer.wrap(plain), false);
+            nbd.flush();
+        }
+
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cli = io.szpool.cli.Szpool.commandLine();
+        cli.setOut(new java.io.PrintWriter(out));
+        int exit =
+                cli.execute(
+                        "key",
+                        "dump",
+                        chunk.get("chunkId").asText(),
+                        "--data",
+                        deviceData,
+                        "--passphrase-file",
+                        passphraseFile);
+        assertEquals(0, exit);
+        String keyHex = out.toString().trim();
+
+        byte[] cipher = new byte[plain.length];
+        try (java.io.RandomAccessFile file =
+                new java.io.RandomAccessFile(chunk.get("path").asText(), "r")) {
+            file.seek(unit * 4096);
+            file.readFully(cipher);
+        }
+        for (int i = 0; i < 8; i++) {
+            byte[] decrypted =
+                    StandardXts.decryptUnit(
+                            keyHex,
+                            unit + i,
+                            java.util.Arrays.copyOfRange(cipher, i * 4096, (i + 1) * 4096));
+            org.junit.jupiter.api.Assumptions.assumeTrue(decrypted != null, StandardXts.WHY_NONE);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    java.util.Arrays.copyOfRange(plain, i * 4096, (i + 1) * 4096),
+                    decrypted,
+                    "unit " + (unit + i));
+        }
     }
 
     @Test
