@@ -11,6 +11,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +25,8 @@ public class ChunkResource {
     /**
      * Chunks, filtered by pool, host and state (all optional), oldest first.
      *
+     * @param unsyncedFor only chunks (not destroyed) whose last sync is older than this ISO-8601
+     *     duration, or that were never synced
      * @param limit at most this many rows, 1 to 10000 (default 1000)
      */
     @GET
@@ -31,19 +35,19 @@ public class ChunkResource {
             @QueryParam("pool") String pool,
             @QueryParam("host") String host,
             @QueryParam("state") String state,
+            @QueryParam("unsyncedFor") String unsyncedFor,
             @QueryParam("limit") String limit) {
         List<String> where = new ArrayList<>();
         Parameters params = new Parameters();
-        // An empty filter (?pool=) filters nothing, like an absent one.
-        if (present(pool)) {
+        if (Params.present(pool)) {
             where.add("poolId = :pool");
             params.and("pool", pool);
         }
-        if (present(host)) {
+        if (Params.present(host)) {
             where.add("hostId = :host");
             params.and("host", host);
         }
-        if (present(state)) {
+        if (Params.present(state)) {
             ChunkState s =
                     ChunkState.parse(state)
                             .orElseThrow(
@@ -56,6 +60,13 @@ public class ChunkResource {
             where.add("state = :state");
             params.and("state", s);
         }
+        Duration unsynced = Params.duration("unsyncedFor", unsyncedFor);
+        if (unsynced != null) {
+            where.add(
+                    "state <> :destroyed and (lastSyncedAt is null or lastSyncedAt < :syncedBefore)");
+            params.and("destroyed", ChunkState.DESTROYED);
+            params.and("syncedBefore", Instant.now().minus(unsynced));
+        }
         Sort order = Sort.by("createdAt").and("chunkId");
         List<Chunk> rows =
                 where.isEmpty()
@@ -66,23 +77,7 @@ public class ChunkResource {
         return rows.stream().map(ChunkView::of).toList();
     }
 
-    private static boolean present(String filter) {
-        return filter != null && !filter.isBlank();
-    }
-
     private static int limit(String limit) {
-        if (limit == null) {
-            return 1000;
-        }
-        try {
-            int n = Integer.parseInt(limit);
-            if (n >= 1 && n <= MAX_LIMIT) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // Falls through to the same answer as an out-of-range number.
-        }
-        throw ProblemException.badRequest(
-                "limit must be a whole number from 1 to " + MAX_LIMIT + ", was '" + limit + "'");
+        return Params.whole("limit", limit, 1, MAX_LIMIT, 1000);
     }
 }

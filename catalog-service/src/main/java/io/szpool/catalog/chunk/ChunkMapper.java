@@ -9,75 +9,129 @@ import io.szpool.events.DeviceEvent.ChunkFailed;
 import io.szpool.events.EventCodec;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.Collection;
 
-/** Applies device events to chunk rows: the one place where the wire meets the entity. */
+/**
+ * Applies facts about chunks to chunk rows: the one place where the wire meets the chunk entity.
+ * Any topic may name a chunk first; the row is created as a placeholder and filled as the other
+ * topics' events arrive.
+ */
 @ApplicationScoped
 public class ChunkMapper {
 
     public void apply(DeviceEvent event, Instant at) {
         if (event instanceof ChunkCreated created) {
-            Chunk chunk = findOrNew(created.chunkId(), at);
-            chunk.poolId = created.poolId();
-            chunk.hostId = created.hostId();
+            Chunk chunk =
+                    row(created.chunkId(), created.poolId(), created.hostId(), Rank.DEVICE, at);
             chunk.path = created.path();
             chunk.sizeBytes = created.sizeBytes();
             chunk.sparse = created.sparse();
             chunk.cipher = wire(created.cipher());
             chunk.keyId = created.keyId();
             chunk.driver = wire(created.driver());
-            if (chunk.state == null) {
-                chunk.state = ChunkState.PROVISIONED;
-            }
-            chunk.updatedAt = at;
-            chunk.persist();
+            device(chunk, ChunkState.PROVISIONED);
         } else if (event instanceof ChunkAttached attached) {
-            Chunk chunk = existing(attached.chunkId(), event);
+            Chunk chunk =
+                    row(attached.chunkId(), attached.poolId(), attached.hostId(), Rank.DEVICE, at);
             chunk.deviceAddress = attached.deviceAddress();
-            chunk.state = ChunkState.ATTACHED;
-            chunk.updatedAt = at;
+            device(chunk, ChunkState.ATTACHED);
         } else if (event instanceof ChunkDetached detached) {
-            Chunk chunk = existing(detached.chunkId(), event);
+            Chunk chunk =
+                    row(detached.chunkId(), detached.poolId(), detached.hostId(), Rank.DEVICE, at);
             chunk.deviceAddress = null;
-            chunk.state = ChunkState.PROVISIONED;
-            chunk.updatedAt = at;
+            device(chunk, ChunkState.PROVISIONED);
         } else if (event instanceof ChunkFailed failed) {
             // A failed request that never made a chunk has no row to mark.
             if (failed.chunkId() != null) {
-                Chunk chunk = Chunk.findById(failed.chunkId());
-                if (chunk != null) {
-                    chunk.state = ChunkState.FAULTED;
-                    chunk.updatedAt = at;
-                }
+                Chunk chunk =
+                        row(failed.chunkId(), failed.poolId(), failed.hostId(), Rank.DEVICE, at);
+                device(chunk, ChunkState.FAULTED);
             }
         } else if (event instanceof ChunkDestroyed destroyed) {
-            Chunk chunk = existing(destroyed.chunkId(), event);
+            Chunk chunk =
+                    row(
+                            destroyed.chunkId(),
+                            destroyed.poolId(),
+                            destroyed.hostId(),
+                            Rank.DEVICE,
+                            at);
             chunk.deviceAddress = null;
-            chunk.state = ChunkState.DESTROYED;
-            chunk.updatedAt = at;
+            device(chunk, ChunkState.DESTROYED);
         } else {
             throw new IllegalStateException("no mapping for " + event.getClass().getSimpleName());
         }
     }
 
-    private static Chunk findOrNew(String chunkId, Instant at) {
+    /** A vdev of the pool names these chunks (PoolCreated, PoolGrown, PoolImported). */
+    public void inPool(Collection<String> chunkIds, String poolId, String hostId, Instant at) {
+        for (String chunkId : chunkIds) {
+            Chunk chunk = row(chunkId, poolId, hostId, Rank.POOL, at);
+            chunk.inPool = true;
+            chunk.state = chunk.deriveState();
+        }
+    }
+
+    /** The pool is gone and has released its chunks (PoolDestroyed). */
+    public void released(Collection<String> chunkIds, Instant at) {
+        for (String chunkId : chunkIds) {
+            Chunk chunk = Chunk.findById(chunkId);
+            if (chunk != null) {
+                chunk.inPool = false;
+                chunk.state = chunk.deriveState();
+                touch(chunk, at);
+            }
+        }
+    }
+
+    /**
+     * One generation of the chunk is on a target. Keeps the highest generation, so an older
+     * ChunkSynced never replaces a newer one.
+     */
+    public void synced(String chunkId, String poolId, String hostId, long generation, Instant at) {
+        Chunk chunk = row(chunkId, poolId, hostId, Rank.SYNC, at);
+        if (chunk.lastSyncedGeneration == null || generation > chunk.lastSyncedGeneration) {
+            chunk.lastSyncedGeneration = generation;
+            chunk.lastSyncedAt = at;
+        } else if (generation == chunk.lastSyncedGeneration && at.isAfter(chunk.lastSyncedAt)) {
+            chunk.lastSyncedAt = at;
+        }
+    }
+
+    /** The chunk row, created as a placeholder if no topic has named it before. */
+    private static Chunk row(String chunkId, String poolId, String hostId, int rank, Instant at) {
         Chunk chunk = Chunk.findById(chunkId);
         if (chunk == null) {
             chunk = new Chunk();
             chunk.chunkId = chunkId;
+            chunk.poolId = poolId;
+            chunk.hostId = hostId;
+            chunk.ownerRank = rank;
             chunk.createdAt = at;
+            chunk.updatedAt = at;
+            chunk.state = chunk.deriveState();
+            chunk.persist();
+        } else if (rank >= chunk.ownerRank) {
+            chunk.poolId = poolId;
+            chunk.hostId = hostId;
+            chunk.ownerRank = rank;
         }
+        touch(chunk, at);
         return chunk;
     }
 
-    private static Chunk existing(String chunkId, DeviceEvent event) {
-        Chunk chunk = Chunk.findById(chunkId);
-        if (chunk == null) {
-            // Events of one pool arrive in order, so a chunk event without ChunkCreated is an error
-            // of its producer, worth a dead letter rather than a row with holes.
-            throw new IllegalArgumentException(
-                    event.getClass().getSimpleName() + " for unknown chunk " + chunkId);
+    private static void device(Chunk chunk, ChunkState state) {
+        chunk.deviceState = state;
+        chunk.state = chunk.deriveState();
+    }
+
+    // Timestamps only ever move outward, so they end the same whatever the order of arrival.
+    private static void touch(Chunk chunk, Instant at) {
+        if (at.isBefore(chunk.createdAt)) {
+            chunk.createdAt = at;
         }
-        return chunk;
+        if (at.isAfter(chunk.updatedAt)) {
+            chunk.updatedAt = at;
+        }
     }
 
     private static String wire(Enum<?> value) {

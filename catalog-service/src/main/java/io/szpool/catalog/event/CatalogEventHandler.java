@@ -1,38 +1,78 @@
 package io.szpool.catalog.event;
 
 import io.szpool.catalog.chunk.ChunkMapper;
+import io.szpool.catalog.eventlog.CatalogedEvent;
+import io.szpool.catalog.eventlog.EventLog;
+import io.szpool.catalog.host.HostMapper;
+import io.szpool.catalog.pool.Pool;
+import io.szpool.catalog.pool.PoolMapper;
+import io.szpool.catalog.sync.SyncMapper;
 import io.szpool.events.CloudEvent;
+import io.szpool.events.Command;
 import io.szpool.events.DeviceEvent;
-import io.szpool.events.InvalidEventException;
+import io.szpool.events.PoolEvent;
+import io.szpool.events.SyncEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
 
 /**
- * Applies one event to the catalog in one transaction: checks its id, changes the rows, records the
- * id. A redelivered event finds its id and changes nothing.
+ * Applies one event to the catalog in one transaction: checks its id, changes the rows, logs it and
+ * records the id. A redelivered event finds its id and changes nothing.
  */
 @ApplicationScoped
 public class CatalogEventHandler {
+    private final EntityManager em;
+    private final HostMapper hosts;
     private final ChunkMapper chunks;
+    private final PoolMapper pools;
+    private final SyncMapper syncs;
+    private final EventLog log;
+    private final Event<CatalogedEvent> cataloged;
 
-    public CatalogEventHandler(ChunkMapper chunks) {
+    public CatalogEventHandler(
+            EntityManager em,
+            HostMapper hosts,
+            ChunkMapper chunks,
+            PoolMapper pools,
+            SyncMapper syncs,
+            EventLog log,
+            Event<CatalogedEvent> cataloged) {
+        this.em = em;
+        this.hosts = hosts;
         this.chunks = chunks;
+        this.pools = pools;
+        this.syncs = syncs;
+        this.log = log;
+        this.cataloged = cataloged;
     }
 
     /** Returns false when the event was applied before. */
     @Transactional
     public boolean handle(CloudEvent event) {
+        // The four topics are consumed concurrently and their events of one pool touch the same
+        // rows; a per-pool lock for the transaction makes those read-modify-writes take turns.
+        em.createNativeQuery("select 1 from (select pg_advisory_xact_lock(hashtext(?1))) lock")
+                .setParameter(1, event.data().poolId())
+                .getSingleResult();
         if (ProcessedEvent.findById(event.id()) != null) {
             return false;
         }
         Instant at = event.time() != null ? event.time() : Instant.now();
+        hosts.seen(event.source(), at);
         if (event.data() instanceof DeviceEvent device) {
+            pools.row(device.poolId(), device.hostId(), Pool.RANK_DEVICE, at);
             chunks.apply(device, at);
-        } else {
-            throw new InvalidEventException(
-                    "the catalog does not consume " + event.type() + " yet");
+        } else if (event.data() instanceof PoolEvent pool) {
+            pools.apply(pool, at);
+        } else if (event.data() instanceof SyncEvent sync) {
+            syncs.apply(sync, at);
+        } else if (event.data() instanceof Command) {
+            // Commands are requests, not facts: they go to the audit trail only.
         }
+        CatalogedEvent entry = log.append(event, at);
         ProcessedEvent processed = new ProcessedEvent();
         processed.eventId = event.id();
         processed.type = event.type();
@@ -40,6 +80,8 @@ public class CatalogEventHandler {
         processed.poolId = event.data().poolId();
         processed.processedAt = Instant.now();
         processed.persist();
+        // Observers of the live stream see it only once the transaction has committed.
+        cataloged.fire(entry);
         return true;
     }
 }

@@ -1,0 +1,288 @@
+package io.szpool.catalog.api;
+
+import io.quarkus.panache.common.Sort;
+import io.smallrye.common.annotation.Blocking;
+import io.szpool.catalog.chunk.Chunk;
+import io.szpool.catalog.pool.Pool;
+import io.szpool.service.ProblemException;
+import jakarta.persistence.EntityManager;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The pools of the fleet, their vdevs, growth and backup generations. */
+@Path("/api/pools")
+@Produces(MediaType.APPLICATION_JSON)
+public class PoolResource {
+    private final EntityManager em;
+
+    public PoolResource(EntityManager em) {
+        this.em = em;
+    }
+
+    /**
+     * A pool. {@code usedPercent} is allocated of size as last reported; {@code syncLagSeconds} is
+     * the age of the last completed backup generation (null if none).
+     */
+    public record PoolView(
+            String poolId,
+            String name,
+            String hostId,
+            String layout,
+            Integer width,
+            Long chunkSizeBytes,
+            Long sizeBytes,
+            Long allocatedBytes,
+            Double usedPercent,
+            String health,
+            String state,
+            Instant createdAt,
+            Instant updatedAt,
+            Instant lastScrubbedAt,
+            Long lastSyncedGeneration,
+            Instant lastSyncedAt,
+            Long syncLagSeconds) {}
+
+    /** One vdev: its chunk ids in column order and those chunks as the catalog knows them. */
+    public record VdevView(
+            int index,
+            String layout,
+            Instant addedAt,
+            List<String> chunkIds,
+            List<ChunkView> chunks) {}
+
+    /** One growth step of a pool. */
+    public record GrowthView(
+            int vdevIndex,
+            long sizeBytesBefore,
+            long sizeBytesAfter,
+            String trigger,
+            Instant grownAt) {}
+
+    /** A pool with its vdevs, growth history and every chunk that names it. */
+    public record PoolDetail(
+            PoolView pool, List<VdevView> vdevs, List<GrowthView> growth, List<ChunkView> chunks) {}
+
+    /** A backup generation of a pool on one target. */
+    public record GenerationView(
+            String target,
+            long generation,
+            String hostId,
+            String state,
+            Instant startedAt,
+            Instant finishedAt,
+            int chunksSynced,
+            long bytesSynced,
+            Integer chunks,
+            Long bytesTransferred,
+            Long durationMs,
+            String reason) {}
+
+    /**
+     * Every pool, by id.
+     *
+     * @param host only pools of this host
+     * @param minUsedPercent only pools at least this full (0 to 100), e.g. 80
+     * @param syncLagOver only pools whose last completed sync is older than this ISO-8601 duration,
+     *     or that never completed one
+     */
+    @GET
+    @Blocking
+    public List<PoolView> list(
+            @QueryParam("host") String host,
+            @QueryParam("minUsedPercent") String minUsedPercent,
+            @QueryParam("syncLagOver") String syncLagOver) {
+        Integer minUsed =
+                Params.present(minUsedPercent)
+                        ? Params.whole("minUsedPercent", minUsedPercent, 0, 100, 0)
+                        : null;
+        Duration lag = Params.duration("syncLagOver", syncLagOver);
+        List<Pool> pools =
+                Params.present(host)
+                        ? Pool.list("hostId", Sort.by("poolId"), host)
+                        : Pool.listAll(Sort.by("poolId"));
+        Map<String, Object[]> syncs = lastSyncs(null);
+        Instant now = Instant.now();
+        List<PoolView> views = new ArrayList<>();
+        for (Pool pool : pools) {
+            PoolView view = view(pool, syncs.get(pool.poolId), now);
+            if (minUsed != null && (view.usedPercent() == null || view.usedPercent() < minUsed)) {
+                continue;
+            }
+            if (lag != null
+                    && view.lastSyncedAt() != null
+                    && !view.lastSyncedAt().isBefore(now.minus(lag))) {
+                continue;
+            }
+            views.add(view);
+        }
+        return views;
+    }
+
+    @GET
+    @Path("{id}")
+    @Blocking
+    @SuppressWarnings("unchecked")
+    public PoolDetail get(@PathParam("id") String id) {
+        Pool pool = pool(id);
+        Map<String, ChunkView> chunks = new LinkedHashMap<>();
+        for (Chunk c : Chunk.<Chunk>list("poolId", Sort.by("createdAt").and("chunkId"), id)) {
+            chunks.put(c.chunkId, ChunkView.of(c));
+        }
+        Map<Integer, VdevView> vdevs = new LinkedHashMap<>();
+        List<Object[]> rows =
+                em.createNativeQuery(
+                                "select v.vdev_index, v.layout, v.added_at, c.chunk_id from vdev v"
+                                        + " left join vdev_chunk c on c.pool_id = v.pool_id and"
+                                        + " c.vdev_index = v.vdev_index where v.pool_id = ?1 order"
+                                        + " by v.vdev_index, c.position")
+                        .setParameter(1, id)
+                        .getResultList();
+        for (Object[] row : rows) {
+            int index = ((Number) row[0]).intValue();
+            VdevView vdev =
+                    vdevs.computeIfAbsent(
+                            index,
+                            i ->
+                                    new VdevView(
+                                            i,
+                                            (String) row[1],
+                                            Params.instant(row[2]),
+                                            new ArrayList<>(),
+                                            new ArrayList<>()));
+            if (row[3] != null) {
+                String chunkId = (String) row[3];
+                vdev.chunkIds().add(chunkId);
+                ChunkView chunk = chunks.get(chunkId);
+                if (chunk == null) {
+                    Chunk elsewhere = Chunk.findById(chunkId);
+                    chunk = elsewhere == null ? null : ChunkView.of(elsewhere);
+                }
+                if (chunk != null) {
+                    vdev.chunks().add(chunk);
+                }
+            }
+        }
+        List<GrowthView> growth = new ArrayList<>();
+        for (Object[] row :
+                (List<Object[]>)
+                        em.createNativeQuery(
+                                        "select vdev_index, size_bytes_before, size_bytes_after,"
+                                                + " trigger, grown_at from pool_growth where"
+                                                + " pool_id = ?1 order by vdev_index")
+                                .setParameter(1, id)
+                                .getResultList()) {
+            growth.add(
+                    new GrowthView(
+                            ((Number) row[0]).intValue(),
+                            Params.number(row[1]),
+                            Params.number(row[2]),
+                            (String) row[3],
+                            Params.instant(row[4])));
+        }
+        return new PoolDetail(
+                view(pool, lastSyncs(id).get(id), Instant.now()),
+                List.copyOf(vdevs.values()),
+                growth,
+                List.copyOf(chunks.values()));
+    }
+
+    /** The backup generations of a pool, newest first. */
+    @GET
+    @Path("{id}/generations")
+    @Blocking
+    @SuppressWarnings("unchecked")
+    public List<GenerationView> generations(@PathParam("id") String id) {
+        pool(id);
+        List<GenerationView> views = new ArrayList<>();
+        for (Object[] row :
+                (List<Object[]>)
+                        em.createNativeQuery(
+                                        "select target, generation, host_id, state, started_at,"
+                                                + " finished_at, chunks_synced, bytes_synced,"
+                                                + " chunks, bytes_transferred, duration_ms, reason"
+                                                + " from sync_generation where pool_id = ?1 order"
+                                                + " by generation desc, target")
+                                .setParameter(1, id)
+                                .getResultList()) {
+            views.add(
+                    new GenerationView(
+                            (String) row[0],
+                            Params.number(row[1]),
+                            (String) row[2],
+                            (String) row[3],
+                            Params.instant(row[4]),
+                            Params.instant(row[5]),
+                            ((Number) row[6]).intValue(),
+                            Params.number(row[7]),
+                            row[8] == null ? null : ((Number) row[8]).intValue(),
+                            Params.number(row[9]),
+                            Params.number(row[10]),
+                            (String) row[11]));
+        }
+        return views;
+    }
+
+    private static Pool pool(String id) {
+        Pool pool = Pool.findById(id);
+        if (pool == null) {
+            throw ProblemException.notFound("no pool " + id + " in the catalog");
+        }
+        return pool;
+    }
+
+    /** Per pool: the newest completed generation and when it finished. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object[]> lastSyncs(String poolId) {
+        var query =
+                em.createNativeQuery(
+                        "select pool_id, max(generation), max(finished_at) from sync_generation"
+                                + " where state = 'completed'"
+                                + (poolId == null ? "" : " and pool_id = ?1")
+                                + " group by pool_id");
+        if (poolId != null) {
+            query.setParameter(1, poolId);
+        }
+        Map<String, Object[]> syncs = new HashMap<>();
+        for (Object[] row : (List<Object[]>) query.getResultList()) {
+            syncs.put((String) row[0], row);
+        }
+        return syncs;
+    }
+
+    private static PoolView view(Pool p, Object[] sync, Instant now) {
+        Double used =
+                p.sizeBytes != null && p.sizeBytes > 0 && p.allocatedBytes != null
+                        ? 100.0 * p.allocatedBytes / p.sizeBytes
+                        : null;
+        Instant syncedAt = sync == null ? null : Params.instant(sync[2]);
+        return new PoolView(
+                p.poolId,
+                p.name,
+                p.hostId,
+                p.layout,
+                p.width,
+                p.chunkSizeBytes,
+                p.sizeBytes,
+                p.allocatedBytes,
+                used,
+                p.health,
+                p.state,
+                p.createdAt,
+                p.updatedAt,
+                p.lastScrubbedAt,
+                sync == null ? null : Params.number(sync[1]),
+                syncedAt,
+                syncedAt == null ? null : Duration.between(syncedAt, now).toSeconds());
+    }
+}

@@ -1,0 +1,28 @@
+package io.szpool.catalog.messaging;
+
+import io.smallrye.common.annotation.Blocking;
+import io.szpool.events.SyncEvent;
+import io.szpool.events.Topics;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+
+/**
+ * The Kafka side of the catalog for {@code szpool.sync-events}: only SyncEvent records belong
+ * there.
+ */
+@ApplicationScoped
+public class SyncEventsConsumer {
+    private final EventIntake intake;
+
+    public SyncEventsConsumer(EventIntake intake) {
+        this.intake = intake;
+    }
+
+    // Hibernate ORM is blocking, so the handler runs on a worker thread, one record at a time.
+    @Incoming(CatalogChannels.SYNC_EVENTS)
+    @Blocking
+    public void consume(ConsumerRecord<String, String> record) {
+        intake.take(record, Topics.SYNC_EVENTS, SyncEvent.class);
+    }
+}
