@@ -10,11 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.szpool.device.chunk.ChunkFiles;
 import io.szpool.events.CloudEvent;
 import io.szpool.events.CloudEventRecords;
 import io.szpool.events.DeviceEvent.ChunkAttached;
@@ -23,6 +25,7 @@ import io.szpool.events.Topics;
 import io.szpool.events.Vocabulary.Cipher;
 import io.szpool.testing.KafkaResource;
 import io.szpool.testing.TopicReader;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +52,8 @@ class ChunkResourceTest {
 
     @ConfigProperty(name = "szpool.device.data-dir")
     Path dataDir;
+
+    @Inject ChunkFiles files;
 
     @Test
     void provisionCreatesSparseChunksAttachesTheirDevicesAndAnnouncesBoth() throws Exception {
@@ -201,6 +206,36 @@ class ChunkResourceTest {
                 .contentType("application/problem+json")
                 .body("detail", containsString("missing"));
         assertEquals(before, chunkFiles());
+    }
+
+    @Test
+    void sparseChunksCannotPromiseTheSameFreeSpaceTwice() throws Exception {
+        Path folder = dataDir.toAbsolutePath().resolve("chunks");
+        Files.createDirectories(folder);
+        long free = Files.getFileStore(folder).getUsableSpace() - files.promisedBytes();
+        // Each request alone fits (0.6 of what is free); both together do not.
+        long size = (long) (free * 0.6) / MIB * MIB;
+        assumeTrue(
+                size >= 64 * MIB && size <= 1L << 40,
+                "free space " + free + " gives no chunk size between 64 MiB and 1 TiB");
+        String body = "{\"poolId\":\"space\",\"count\":1,\"sizeBytes\":" + size + "}";
+        String first = provisionIds(body).get(0);
+        try {
+            long before = chunkFiles();
+            given().contentType(ContentType.JSON)
+                    .body(body)
+                    .post("/chunks")
+                    .then()
+                    .statusCode(507)
+                    .contentType("application/problem+json")
+                    .body("detail", containsString("may still be filled by the sparse chunks"))
+                    .body("detail", containsString("missing"));
+            assertEquals(before, chunkFiles(), "nothing made");
+        } finally {
+            given().delete("/chunks/" + first + "?force=true").then().statusCode(204);
+        }
+        String again = provisionIds(body).get(0);
+        given().delete("/chunks/" + again + "?force=true").then().statusCode(204);
     }
 
     @Test

@@ -1,18 +1,20 @@
 package io.szpool.device.chunk;
 
 import io.szpool.device.config.DeviceConfig;
+import io.szpool.device.driver.CommandRunner;
+import io.szpool.device.driver.DeviceDriver;
 import io.szpool.service.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The chunk files of this host. Names are random ids, so a file's name says nothing of its pool or
@@ -22,9 +24,13 @@ import java.util.HexFormat;
 public class ChunkFiles {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final Path folder;
+    private final DeviceDriver driver;
+    private final CommandRunner commands;
 
-    public ChunkFiles(DeviceConfig config) {
+    public ChunkFiles(DeviceConfig config, DeviceDriver driver) {
         this.folder = config.dataDir().toAbsolutePath().resolve("chunks");
+        this.driver = driver;
+        this.commands = new CommandRunner(config.commandTimeout());
     }
 
     public static String newChunkId() {
@@ -35,25 +41,19 @@ public class ChunkFiles {
 
     /**
      * Refuses a request whose chunks would not fit if they were filled: a sparse file that promises
-     * space the file system does not have fails later, in the middle of a pool write.
+     * space the file system does not have fails later, in the middle of a pool write. What the
+     * sparse chunks already here may still grow into is promised too, so many sparse pools cannot
+     * count the same free space twice.
      */
     public void checkSpace(ChunkSpec spec) {
         try {
             Files.createDirectories(folder);
             FileStore store = Files.getFileStore(folder);
             long usable = store.getUsableSpace();
-            if (spec.totalBytes() > usable) {
-                throw new ProblemException(
-                        507,
-                        "Insufficient Storage",
-                        String.format(
-                                "%d chunks of %s need %s but %s has only %s free: %s missing",
-                                spec.count(),
-                                bytes(spec.sizeBytes()),
-                                bytes(spec.totalBytes()),
-                                folder,
-                                bytes(usable),
-                                bytes(spec.totalBytes() - usable)));
+            long promised = promisedBytes();
+            String shortage = shortage(spec, folder, usable, promised);
+            if (shortage != null) {
+                throw new ProblemException(507, "Insufficient Storage", shortage);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot inspect the file system of " + folder, e);
@@ -61,35 +61,85 @@ public class ChunkFiles {
     }
 
     /**
-     * Creates one chunk file of the spec's size, sparse or filled with zeros (which read as holes:
-     * zero ciphertext is the never-written state), and returns its new chunk id.
+     * Why the request does not fit in {@code usable} minus {@code promised}, or null if it does.
+     */
+    static String shortage(ChunkSpec spec, Path folder, long usable, long promised) {
+        long available = Math.max(0, usable - promised);
+        if (spec.totalBytes() <= available) {
+            return null;
+        }
+        return String.format(
+                "%d chunks of %s need %s but %s has %s free, of which %s may still be filled by"
+                        + " the sparse chunks already on this host: %s missing",
+                spec.count(),
+                bytes(spec.sizeBytes()),
+                bytes(spec.totalBytes()),
+                folder,
+                bytes(usable),
+                bytes(promised),
+                bytes(spec.totalBytes() - available));
+    }
+
+    /**
+     * What the chunk files here could still grow into: each file's size minus its allocated blocks.
+     * The JDK has no call for allocated blocks, so {@code du -ak} (POSIX: kilobytes allocated per
+     * file, on Linux and illumos alike) reports them for the whole folder at once.
+     */
+    public long promisedBytes() throws IOException {
+        Map<Path, Long> sizes = new HashMap<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(file)) {
+                    sizes.put(file.toAbsolutePath(), Files.size(file));
+                }
+            }
+        }
+        if (sizes.isEmpty()) {
+            return 0;
+        }
+        Map<Path, Long> allocated =
+                parseDu(commands.check("du", "-ak", folder.toString()).stdout());
+        long promised = 0;
+        for (Map.Entry<Path, Long> e : sizes.entrySet()) {
+            long used = allocated.getOrDefault(e.getKey(), 0L);
+            promised += Math.max(0, e.getValue() - used);
+        }
+        return promised;
+    }
+
+    /** {@code du -ak} lines, {@code KILOBYTES<tab>PATH}, as path to allocated bytes. */
+    static Map<Path, Long> parseDu(String output) {
+        Map<Path, Long> allocated = new HashMap<>();
+        for (String line : output.split("\n")) {
+            int tab = line.indexOf('\t');
+            if (tab > 0) {
+                try {
+                    allocated.put(
+                            Path.of(line.substring(tab + 1)).toAbsolutePath(),
+                            Long.parseLong(line.substring(0, tab).strip()) * 1024);
+                } catch (NumberFormatException e) {
+                    // not a du line
+                }
+            }
+        }
+        return allocated;
+    }
+
+    /**
+     * Creates one chunk file of the spec's size through the driver (sparse or allocated) and
+     * returns its new chunk id.
      */
     public String create(ChunkSpec spec) throws IOException {
         Files.createDirectories(folder);
         String chunkId = newChunkId();
         Path path = folder.resolve(chunkId);
-        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
-            if (spec.sparse()) {
-                file.setLength(spec.sizeBytes());
-            } else {
-                preallocate(file.getChannel(), spec.sizeBytes());
-            }
-        } catch (IOException e) {
+        try {
+            driver.createFile(path, spec.sizeBytes(), spec.sparse());
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(path);
             throw e;
         }
         return chunkId;
-    }
-
-    private static void preallocate(FileChannel channel, long size) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocateDirect((int) ChunkSpec.MIB);
-        for (long at = 0; at < size; at += zeros.capacity()) {
-            zeros.clear();
-            while (zeros.hasRemaining()) {
-                channel.write(zeros, at + zeros.position());
-            }
-        }
-        channel.force(true);
     }
 
     static String bytes(long n) {

@@ -3,7 +3,7 @@ package io.szpool.device.chunk;
 import io.quarkus.runtime.StartupEvent;
 import io.szpool.crypto.MasterKey;
 import io.szpool.crypto.XtsKey;
-import io.szpool.device.device.DeviceExports;
+import io.szpool.device.driver.DeviceDriver;
 import io.szpool.device.key.PoolKeyring;
 import io.szpool.device.messaging.DeviceChannels;
 import io.szpool.events.DeviceEvent.ChunkAttached;
@@ -12,8 +12,6 @@ import io.szpool.events.DeviceEvent.ChunkDestroyed;
 import io.szpool.events.DeviceEvent.ChunkDetached;
 import io.szpool.events.DeviceEvent.ChunkFailed;
 import io.szpool.events.Event;
-import io.szpool.events.Vocabulary.Cipher;
-import io.szpool.events.Vocabulary.Driver;
 import io.szpool.service.EventPublisher;
 import io.szpool.service.ProblemException;
 import jakarta.annotation.Priority;
@@ -42,7 +40,7 @@ public class ChunkService {
     private final ChunkFiles files;
     private final ChunkRegistry registry;
     private final PoolKeyring keys;
-    private final DeviceExports devices;
+    private final DeviceDriver devices;
     private final EventPublisher publisher;
     private final Emitter<String> deviceEvents;
 
@@ -50,7 +48,7 @@ public class ChunkService {
             ChunkFiles files,
             ChunkRegistry registry,
             PoolKeyring keys,
-            DeviceExports devices,
+            DeviceDriver devices,
             EventPublisher publisher,
             @Channel(DeviceChannels.DEVICE_EVENTS) Emitter<String> deviceEvents) {
         this.files = files;
@@ -142,7 +140,7 @@ public class ChunkService {
     public synchronized ChunkStatus detach(String chunkId) {
         ChunkRecord record = existing(chunkId);
         try {
-            devices.detach(chunkId);
+            devices.detach(chunkId, registry.chunkFile(chunkId));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot flush chunk " + chunkId + " while detaching", e);
         }
@@ -160,7 +158,7 @@ public class ChunkService {
      */
     public synchronized void destroy(String chunkId, boolean force) {
         ChunkRecord record = existing(chunkId);
-        if (devices.attached(chunkId) && !force) {
+        if (address(chunkId) != null && !force) {
             throw ProblemException.conflict(
                     "chunk "
                             + chunkId
@@ -168,7 +166,7 @@ public class ChunkService {
                             + " first or destroy with force=true");
         }
         try {
-            devices.detach(chunkId);
+            devices.detach(chunkId, registry.chunkFile(chunkId));
             registry.remove(chunkId);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot destroy chunk " + chunkId, e);
@@ -211,9 +209,18 @@ public class ChunkService {
     }
 
     private ChunkStatus status(ChunkRecord record) {
-        String address =
-                devices.attached(record.chunkId()) ? devices.address(record.chunkId()) : null;
-        return new ChunkStatus(record, registry.chunkFile(record.chunkId()).toString(), address);
+        return new ChunkStatus(
+                record, registry.chunkFile(record.chunkId()).toString(), address(record.chunkId()));
+    }
+
+    /** The chunk's device address, or null while detached. */
+    private String address(String chunkId) {
+        try {
+            return devices.address(chunkId, registry.chunkFile(chunkId)).orElse(null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot tell whether chunk " + chunkId + " is attached", e);
+        }
     }
 
     private ChunkCreated created(ChunkRecord record) {
@@ -224,15 +231,15 @@ public class ChunkService {
                 registry.chunkFile(record.chunkId()).toString(),
                 record.sizeBytes(),
                 record.sparse(),
-                Cipher.AES_XTS_PLAIN64,
+                devices.cipher(),
                 record.keyId(),
-                Driver.EMBEDDED);
+                devices.kind());
     }
 
     private void removeAll(List<ChunkRecord> made) {
         for (ChunkRecord record : made) {
             try {
-                devices.detach(record.chunkId());
+                devices.detach(record.chunkId(), registry.chunkFile(record.chunkId()));
                 registry.remove(record.chunkId());
             } catch (IOException e) {
                 LOG.errorf(

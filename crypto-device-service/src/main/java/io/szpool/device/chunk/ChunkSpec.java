@@ -13,14 +13,7 @@ public record ChunkSpec(String poolId, int count, long sizeBytes, boolean sparse
     private static final Pattern POOL_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     public ChunkSpec {
-        if (poolId == null || poolId.isBlank()) {
-            throw ProblemException.badRequest("poolId is required");
-        }
-        if (!POOL_ID.matcher(poolId).matches()) {
-            throw ProblemException.badRequest(
-                    "poolId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter"
-                            + " or digit");
-        }
+        requirePoolId(poolId);
         if (count < 1 || count > MAX_COUNT) {
             throw ProblemException.badRequest(
                     "count must be between 1 and " + MAX_COUNT + ", was " + count);
@@ -29,6 +22,19 @@ public record ChunkSpec(String poolId, int count, long sizeBytes, boolean sparse
             throw ProblemException.badRequest(
                     "sizeBytes must be a multiple of 1 MiB from 64 MiB to 1 TiB, was " + sizeBytes);
         }
+    }
+
+    /** Refuses a pool id that is absent or could name anything but one file (no '/', no '..'). */
+    public static String requirePoolId(String poolId) {
+        if (poolId == null || poolId.isBlank()) {
+            throw ProblemException.badRequest("poolId is required");
+        }
+        if (!POOL_ID.matcher(poolId).matches() || poolId.contains("..")) {
+            throw ProblemException.badRequest(
+                    "poolId must be 1-128 letters, digits, '.', '_' or '-', starting with a letter"
+                            + " or digit");
+        }
+        return poolId;
     }
 
     public long totalBytes() {

@@ -3,6 +3,7 @@ package io.szpool.device.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Where this host keeps its chunks and keys, and where it serves their devices. */
@@ -17,6 +18,24 @@ public interface DeviceConfig {
      * the environment variable {@code SZPOOL_PASSPHRASE}.
      */
     Optional<Path> passphraseFile();
+
+    /**
+     * How chunk files become encrypted devices: {@code embedded} (userspace XTS over NBD, no root),
+     * {@code linux} (losetup + dm-crypt, root) or {@code solaris} (mkfile + lofi, root).
+     */
+    @WithDefault("embedded")
+    DriverKind driver();
+
+    /** How long one system command of the linux or solaris driver may take. */
+    @WithDefault("60s")
+    Duration commandTimeout();
+
+    /** The driver names of {@code szpool.device.driver}. */
+    enum DriverKind {
+        EMBEDDED,
+        LINUX,
+        SOLARIS
+    }
 
     /** The NBD listener that serves every attached chunk's decrypted device. */
     Nbd nbd();

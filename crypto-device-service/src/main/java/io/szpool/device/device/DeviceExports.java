@@ -5,25 +5,37 @@ import io.quarkus.runtime.StartupEvent;
 import io.szpool.crypto.EncryptedChunkFile;
 import io.szpool.crypto.XtsKey;
 import io.szpool.device.config.DeviceConfig;
+import io.szpool.device.config.DeviceConfig.DriverKind;
+import io.szpool.device.driver.DeviceDriver;
+import io.szpool.events.Vocabulary.Cipher;
+import io.szpool.events.Vocabulary.Driver;
 import io.szpool.nbd.BlockDevice;
 import io.szpool.nbd.ListenerConfig;
 import io.szpool.nbd.NbdServer;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Typed;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
  * The encrypted devices of attached chunks, each an NBD export named by its chunk id on one
- * listener. This is the embedded driver's {@code losetup} + {@code cryptsetup open}.
+ * listener. This is the embedded driver: its {@code losetup} + {@code cryptsetup open}. Typed to
+ * its class so that the one {@link DeviceDriver} bean is the configured driver.
  */
 @ApplicationScoped
-public class DeviceExports {
+@Typed(DeviceExports.class)
+public class DeviceExports implements DeviceDriver {
     private static final Logger LOG = Logger.getLogger(DeviceExports.class);
     private final DeviceConfig config;
     private final NbdServer server = new NbdServer();
@@ -35,7 +47,48 @@ public class DeviceExports {
 
     // Before the chunk service re-attaches devices on start, the listener must be up.
     void start(@Observes @Priority(1) StartupEvent event) {
-        listener();
+        if (config.driver() == DriverKind.EMBEDDED) {
+            listener();
+        }
+    }
+
+    @Override
+    public Driver kind() {
+        return Driver.EMBEDDED;
+    }
+
+    @Override
+    public Cipher cipher() {
+        return Cipher.AES_XTS_PLAIN64;
+    }
+
+    /**
+     * A sparse file of the size, or one filled with zeros (which read as holes: zero ciphertext is
+     * the never-written state).
+     */
+    @Override
+    public void createFile(Path file, long sizeBytes, boolean sparse) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            if (sparse) {
+                raf.setLength(sizeBytes);
+            } else {
+                preallocate(raf.getChannel(), sizeBytes);
+            }
+        } catch (IOException e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+    }
+
+    private static void preallocate(FileChannel channel, long size) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+        for (long at = 0; at < size; at += zeros.capacity()) {
+            zeros.clear();
+            while (zeros.hasRemaining()) {
+                channel.write(zeros, at + zeros.position());
+            }
+        }
+        channel.force(true);
     }
 
     private synchronized NbdServer.Listener listener() {
@@ -61,6 +114,7 @@ public class DeviceExports {
     }
 
     /** Opens a chunk file with its key and exports its decrypted device; returns the address. */
+    @Override
     public synchronized String attach(String chunkId, Path file, XtsKey key) throws IOException {
         if (!server.exportNames().contains(chunkId)) {
             BlockDevice device = new EncryptedDevice(EncryptedChunkFile.open(file, key));
@@ -70,6 +124,11 @@ public class DeviceExports {
     }
 
     /** Flushes and closes a chunk's device; its NBD clients lose the export. */
+    @Override
+    public boolean detach(String chunkId, Path file) throws IOException {
+        return detach(chunkId);
+    }
+
     public synchronized boolean detach(String chunkId) throws IOException {
         BlockDevice device = server.removeExport(chunkId);
         if (device == null) {
@@ -81,6 +140,11 @@ public class DeviceExports {
             device.close();
         }
         return true;
+    }
+
+    @Override
+    public Optional<String> address(String chunkId, Path file) {
+        return attached(chunkId) ? Optional.of(address(chunkId)) : Optional.empty();
     }
 
     public synchronized boolean attached(String chunkId) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * The master keys of the pools on this host. Each lives on disk only in its key slot, wrapped by
@@ -25,6 +26,7 @@ import java.util.Map;
  */
 @ApplicationScoped
 public class PoolKeyring {
+    private static final Logger LOG = Logger.getLogger(PoolKeyring.class);
     private final Path folder;
     private final Passphrase passphrase;
     private final Map<String, MasterKey> open = new HashMap<>();
@@ -44,24 +46,14 @@ public class PoolKeyring {
         char[] secret = passphrase.read();
         try {
             if (Files.exists(slotFile)) {
-                key = KeySlot.read(slotFile).unlock(secret).masterKey();
+                key = unlock(poolId, secret);
             } else if (create) {
                 key = MasterKey.generate();
                 Files.createDirectories(folder);
                 KeySlot.seal(key, secret).write(slotFile);
             } else {
-                throw ProblemException.notFound("pool " + poolId + " has no key slot on this host");
+                throw noSlot(poolId);
             }
-        } catch (WrongPassphraseException e) {
-            throw new ProblemException(
-                    403,
-                    "Forbidden",
-                    "the passphrase does not open the key slot of pool " + poolId);
-        } catch (CorruptKeySlotException e) {
-            throw new ProblemException(
-                    500,
-                    "Internal Server Error",
-                    "the key slot of pool " + poolId + " is damaged: " + e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use the key slot " + slotFile, e);
         } finally {
@@ -76,8 +68,140 @@ public class PoolKeyring {
         return ChunkKeys.derive(masterKey(poolId, false), chunkId);
     }
 
+    /** What a key slot check found. */
+    public record SlotCheck(String keyId, boolean repaired) {}
+
+    /**
+     * Opens the pool's slot from disk with the configured passphrase (not from memory), so the
+     * operator learns whether a restart would open it; a damaged copy is rewritten.
+     */
+    public synchronized SlotCheck verify(String poolId) {
+        requireSlot(poolId);
+        char[] secret = passphrase.read();
+        try {
+            KeySlot.Unlocked unlocked = unlockSlot(poolId, secret);
+            try (MasterKey key = unlocked.masterKey()) {
+                if (unlocked.damaged()) {
+                    repair(poolId, key, secret);
+                }
+                return new SlotCheck(key.keyId(), unlocked.damaged());
+            }
+        } finally {
+            Arrays.fill(secret, '\0');
+        }
+    }
+
+    /**
+     * Re-wraps the pool's master key under a new passphrase; chunk data is untouched and the key
+     * (so its keyId and every chunk key) stays the same. The new slot is opened with the new
+     * passphrase before it replaces the old one, atomically: a failure leaves the old slot.
+     */
+    public synchronized SlotCheck changePassphrase(
+            String poolId, char[] oldPassphrase, char[] newPassphrase) {
+        requireSlot(poolId);
+        if (Arrays.equals(oldPassphrase, newPassphrase)) {
+            throw ProblemException.badRequest(
+                    "the new passphrase is the same as the old one; nothing to change");
+        }
+        Path slotFile = slotFile(poolId);
+        KeySlot.Unlocked unlocked = unlockSlot(poolId, oldPassphrase);
+        try (MasterKey key = unlocked.masterKey()) {
+            KeySlot sealed = KeySlot.seal(key, newPassphrase);
+            try (MasterKey check = sealed.unlock(newPassphrase).masterKey()) {
+                if (!check.keyId().equals(key.keyId())) {
+                    throw new IllegalStateException("the new key slot does not hold the pool key");
+                }
+            }
+            sealed.write(slotFile);
+            LOG.infof(
+                    "key slot of pool %s re-wrapped under a new passphrase (key %s)",
+                    poolId, key.keyId());
+            return new SlotCheck(key.keyId(), unlocked.damaged());
+        } catch (WrongPassphraseException | CorruptKeySlotException e) {
+            throw new IllegalStateException("a key slot just sealed does not open", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the key slot " + slotFile, e);
+        }
+    }
+
+    /**
+     * The slot's bytes as stored: without the passphrase they are random-looking bytes, safe to
+     * keep next to the chunks on a backup target.
+     */
+    public byte[] exportSlot(String poolId) {
+        requireSlot(poolId);
+        Path slotFile = slotFile(poolId);
+        try {
+            return KeySlot.read(slotFile).toBytes();
+        } catch (CorruptKeySlotException e) {
+            throw damaged(poolId, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the key slot " + slotFile, e);
+        }
+    }
+
     public Path slotFile(String poolId) {
         return folder.resolve(poolId + ".slot");
+    }
+
+    private MasterKey unlock(String poolId, char[] secret) {
+        KeySlot.Unlocked unlocked = unlockSlot(poolId, secret);
+        if (unlocked.damaged()) {
+            repair(poolId, unlocked.masterKey(), secret);
+        }
+        return unlocked.masterKey();
+    }
+
+    private KeySlot.Unlocked unlockSlot(String poolId, char[] secret) {
+        Path slotFile = slotFile(poolId);
+        try {
+            return KeySlot.read(slotFile).unlock(secret);
+        } catch (WrongPassphraseException e) {
+            throw new ProblemException(
+                    403,
+                    "Forbidden",
+                    "the passphrase does not open the key slot of pool " + poolId);
+        } catch (CorruptKeySlotException e) {
+            throw damaged(poolId, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the key slot " + slotFile, e);
+        }
+    }
+
+    /** One copy of the slot did not open: seal the key afresh so the slot has two good copies. */
+    private void repair(String poolId, MasterKey key, char[] secret) {
+        try {
+            KeySlot.seal(key, secret).write(slotFile(poolId));
+            LOG.warnf(
+                    "the key slot of pool %s had a damaged copy; rewritten with two good copies",
+                    poolId);
+        } catch (IOException e) {
+            LOG.errorf(
+                    "the key slot of pool %s has a damaged copy and cannot be rewritten: %s",
+                    poolId, e.getMessage());
+        }
+    }
+
+    /** 404 unless the pool has a key slot on this host. */
+    public void requireSlot(String poolId) {
+        if (!Files.exists(slotFile(poolId))) {
+            throw noSlot(poolId);
+        }
+    }
+
+    private static ProblemException noSlot(String poolId) {
+        return ProblemException.notFound("pool " + poolId + " has no key slot on this host");
+    }
+
+    private static ProblemException damaged(String poolId, CorruptKeySlotException e) {
+        return new ProblemException(
+                500,
+                "Internal Server Error",
+                "the key slot of pool "
+                        + poolId
+                        + " is damaged beyond repair: "
+                        + e.getMessage()
+                        + "; restore it from an exported copy");
     }
 
     @PreDestroy
