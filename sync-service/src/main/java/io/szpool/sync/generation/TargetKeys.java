@@ -1,0 +1,134 @@
+package io.szpool.sync.generation;
+
+import io.szpool.crypto.ChunkKeys;
+import io.szpool.crypto.MasterKey;
+import io.szpool.crypto.XtsKey;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.security.auth.Destroyable;
+
+/**
+ * The keys a pool uses on its backup targets, all derived from the pool's master key: one that
+ * encrypts manifests (AES-256-GCM) and one that names folders and files (HMAC-SHA256), so names are
+ * stable across generations yet say nothing to anyone without the key.
+ *
+ * <p>The crypto library exposes master-key derivation only through {@link ChunkKeys}; we derive a
+ * 64-byte root under a reserved pseudo chunk id (never a real chunk id: those are 32 hex digits)
+ * and split it with HKDF under our own labels. A {@code MasterKey.derive(label)} in crypto would be
+ * the cleaner door; see sync-service/DESIGN.md.
+ */
+public final class TargetKeys implements Destroyable, AutoCloseable {
+
+    static final String ROOT_ID = "szpool sync root v1";
+    private static final byte[] MANIFEST_INFO =
+            "szpool sync manifest key v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NAME_INFO =
+            "szpool sync name key v1".getBytes(StandardCharsets.US_ASCII);
+
+    private final byte[] manifestKey;
+    private final byte[] nameKey;
+    private final String keyId;
+    private volatile boolean destroyed;
+
+    private TargetKeys(byte[] manifestKey, byte[] nameKey, String keyId) {
+        this.manifestKey = manifestKey;
+        this.nameKey = nameKey;
+        this.keyId = keyId;
+    }
+
+    public static TargetKeys of(MasterKey masterKey) {
+        try (XtsKey root = ChunkKeys.derive(masterKey, ROOT_ID)) {
+            byte[] ikm = root.bytes();
+            try {
+                byte[] prk = hmac(new byte[32], ikm);
+                try {
+                    return new TargetKeys(
+                            expand(prk, MANIFEST_INFO), expand(prk, NAME_INFO), masterKey.keyId());
+                } finally {
+                    Arrays.fill(prk, (byte) 0);
+                }
+            } finally {
+                Arrays.fill(ikm, (byte) 0);
+            }
+        }
+    }
+
+    /** The master key's public id (as in ChunkCreated), to tell pools apart in reports. */
+    public String keyId() {
+        return keyId;
+    }
+
+    /** The folder of generation {@code n} on a target: 32 hex digits, stable, opaque. */
+    public String generationFolder(long generation) {
+        return name("generation " + generation);
+    }
+
+    /** A chunk's file name, the same in every generation so rsync can link it. */
+    public String chunkFile(String chunkId) {
+        return name("chunk " + chunkId);
+    }
+
+    /** The manifest's file name in generation {@code n}. */
+    public String manifestFile(long generation) {
+        return name("manifest " + generation);
+    }
+
+    byte[] manifestKey() {
+        check();
+        return manifestKey.clone();
+    }
+
+    private String name(String what) {
+        check();
+        byte[] mac = hmac(nameKey, what.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(mac, 0, 16);
+    }
+
+    private static byte[] expand(byte[] prk, byte[] info) {
+        byte[] input = Arrays.copyOf(info, info.length + 1);
+        input[info.length] = 1;
+        return hmac(prk, input);
+    }
+
+    private static byte[] hmac(byte[] key, byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    }
+
+    private void check() {
+        if (destroyed) {
+            throw new IllegalStateException("these target keys were destroyed");
+        }
+    }
+
+    @Override
+    public void destroy() {
+        Arrays.fill(manifestKey, (byte) 0);
+        Arrays.fill(nameKey, (byte) 0);
+        destroyed = true;
+    }
+
+    @Override
+    public boolean isDestroyed() {
+        return destroyed;
+    }
+
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    @Override
+    public String toString() {
+        return "TargetKeys[redacted]";
+    }
+}

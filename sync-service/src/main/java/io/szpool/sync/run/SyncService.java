@@ -1,0 +1,515 @@
+package io.szpool.sync.run;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.szpool.events.Event;
+import io.szpool.events.SyncEvent.ChunkRestored;
+import io.szpool.events.SyncEvent.ChunkSynced;
+import io.szpool.events.SyncEvent.RestoreCompleted;
+import io.szpool.events.SyncEvent.RestoreStarted;
+import io.szpool.events.SyncEvent.SyncCompleted;
+import io.szpool.events.SyncEvent.SyncFailed;
+import io.szpool.events.SyncEvent.SyncStarted;
+import io.szpool.service.EventPublisher;
+import io.szpool.service.ProblemException;
+import io.szpool.sync.config.SyncConfig;
+import io.szpool.sync.generation.GenerationStore;
+import io.szpool.sync.generation.GenerationStore.Catalog;
+import io.szpool.sync.generation.GenerationStore.CheckReport;
+import io.szpool.sync.generation.GenerationStore.ChunkCheck;
+import io.szpool.sync.generation.GenerationStore.Generation;
+import io.szpool.sync.generation.GenerationStore.SyncResult;
+import io.szpool.sync.generation.TargetKeys;
+import io.szpool.sync.messaging.SyncChannels;
+import io.szpool.sync.source.AtRestChunkSource;
+import io.szpool.sync.source.ChunkSource;
+import io.szpool.sync.source.ChunkSource.SourceChunk;
+import io.szpool.sync.target.Rsync;
+import io.szpool.sync.target.RsyncOptions;
+import io.szpool.sync.target.Target;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.jboss.logging.Logger;
+
+/**
+ * Sync runs, verifies and restores of this host, one at a time per pool, each announced on {@code
+ * szpool.sync-events}. Targets appear in events and logs by address only; credentials stay in the
+ * files the configuration names.
+ */
+@ApplicationScoped
+public class SyncService {
+    private static final Logger LOG = Logger.getLogger(SyncService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final SyncConfig config;
+    private final SlotKeys slotKeys;
+    private final EventPublisher publisher;
+    private final Emitter<String> syncEvents;
+    private final Map<String, String> running = new ConcurrentHashMap<>();
+    private final Map<String, Rsync> runningRsync = new ConcurrentHashMap<>();
+    private final Map<String, LastRun> lastRuns = new ConcurrentHashMap<>();
+
+    public SyncService(
+            SyncConfig config,
+            SlotKeys slotKeys,
+            EventPublisher publisher,
+            @Channel(SyncChannels.SYNC_EVENTS) Emitter<String> syncEvents) {
+        this.config = config;
+        this.slotKeys = slotKeys;
+        this.publisher = publisher;
+        this.syncEvents = syncEvents;
+    }
+
+    /** How the last run of a pool ended, for status. */
+    public record LastRun(
+            String kind,
+            String target,
+            long generation,
+            boolean succeeded,
+            String detail,
+            Instant finishedAt) {}
+
+    /** One sync request: where from, where to, how fast. */
+    public record SyncOrder(
+            Optional<String> target, Optional<Path> source, Optional<Integer> bwlimitKib) {}
+
+    /** Writes a new generation of {@code poolId}; throws 409 while the pool has a run going. */
+    public SyncResult sync(String poolId, SyncOrder order) {
+        Target target = target(order.target());
+        Path dataDir =
+                order.source()
+                        .or(config::chunkDataDir)
+                        .orElseThrow(
+                                () ->
+                                        ProblemException.badRequest(
+                                                "no chunk source: name one, or set"
+                                                        + " szpool.sync.chunk-data-dir"));
+        ChunkSource source;
+        try {
+            source = AtRestChunkSource.open(dataDir, poolId);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.notFound(e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the chunks of pool " + poolId, e);
+        }
+        return sync(poolId, target, source, order.bwlimitKib());
+    }
+
+    /** Writes a new generation from any capture source; the source is closed when done. */
+    public SyncResult sync(
+            String poolId, Target target, ChunkSource source, Optional<Integer> bwlimitKib) {
+        acquire(poolId, "sync");
+        long[] generation = {0};
+        String host = publisher.hostId();
+        try (source) {
+            TargetKeys keys =
+                    slotKeys.keysFor(source.keySlot())
+                            .orElseThrow(
+                                    () ->
+                                            new ProblemException(
+                                                    403,
+                                                    "Forbidden",
+                                                    "the passphrase does not open the key slot of pool "
+                                                            + poolId));
+            Rsync rsync = rsync(target, bwlimitKib);
+            runningRsync.put(poolId, rsync);
+            GenerationStore store = new GenerationStore(rsync, workDir());
+            List<Event> chunkEvents = new ArrayList<>();
+            SyncResult result =
+                    store.sync(
+                            source,
+                            keys,
+                            host,
+                            config.keep(),
+                            pins(poolId, target),
+                            new GenerationStore.Listener() {
+                                @Override
+                                public void started(long n) {
+                                    generation[0] = n;
+                                    publish(new SyncStarted(poolId, host, n, target.address()));
+                                }
+
+                                @Override
+                                public void chunkSent(
+                                        SourceChunk chunk,
+                                        long n,
+                                        long bytesSent,
+                                        String sha256,
+                                        long ms) {
+                                    chunkEvents.add(
+                                            new ChunkSynced(
+                                                    chunk.chunkId(),
+                                                    poolId,
+                                                    host,
+                                                    n,
+                                                    target.address(),
+                                                    bytesSent,
+                                                    "sha256:" + sha256,
+                                                    ms));
+                                }
+                            });
+            // ChunkSynced only once the manifest makes the generation real.
+            chunkEvents.forEach(this::publish);
+            publish(
+                    new SyncCompleted(
+                            poolId,
+                            host,
+                            result.generation(),
+                            target.address(),
+                            result.chunks(),
+                            result.bytesSent(),
+                            result.durationMs()));
+            LOG.infof(
+                    "pool %s: generation %d on %s, %d of %d chunks sent, %d bytes sent, %d bytes"
+                            + " referenced, pruned %s",
+                    poolId,
+                    result.generation(),
+                    target.address(),
+                    result.chunksSent(),
+                    result.chunks(),
+                    result.bytesSent(),
+                    result.bytesReferenced(),
+                    result.pruned());
+            lastRuns.put(
+                    poolId,
+                    new LastRun(
+                            "sync",
+                            target.address(),
+                            result.generation(),
+                            true,
+                            result.bytesSent() + " bytes sent",
+                            Instant.now()));
+            return result;
+        } catch (ProblemException e) {
+            failed(poolId, host, generation[0], target, e.getMessage());
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed(poolId, host, generation[0], target, "interrupted");
+            throw new ProblemException(503, "Service Unavailable", "the sync was interrupted");
+        } catch (IOException | RuntimeException e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            failed(poolId, host, generation[0], target, reason);
+            throw new ProblemException(
+                    502,
+                    "Bad Gateway",
+                    "sync of pool " + poolId + " to " + target.address() + " failed: " + reason);
+        } finally {
+            runningRsync.remove(poolId);
+            running.remove(poolId);
+        }
+    }
+
+    /** Stops the pool's running sync, if any (its rsync is killed; the run reports SyncFailed). */
+    public boolean cancel(String poolId) {
+        Rsync rsync = runningRsync.get(poolId);
+        if (rsync == null) {
+            return false;
+        }
+        rsync.cancel();
+        return true;
+    }
+
+    /** A pool's generations on a target, and whether a run is going. */
+    public record Status(
+            String poolId,
+            String target,
+            String running,
+            LastRun lastRun,
+            List<GenerationInfo> generations) {}
+
+    public record GenerationInfo(
+            long generation,
+            Instant createdAt,
+            int chunks,
+            long sizeBytes,
+            int chunksSent,
+            boolean pinned) {}
+
+    public Status status(String poolId, Optional<String> targetAddress) {
+        Target target = target(targetAddress);
+        Catalog catalog = catalog(target, Optional.of(poolId));
+        Set<Long> pins = pins(poolId, target);
+        List<GenerationInfo> generations =
+                catalog.generations().stream()
+                        .map(
+                                g ->
+                                        new GenerationInfo(
+                                                g.number(),
+                                                g.manifest().createdAt(),
+                                                g.manifest().chunks().size(),
+                                                g.manifest().totalBytes(),
+                                                (int)
+                                                        g.manifest().chunks().stream()
+                                                                .filter(
+                                                                        c ->
+                                                                                c.sentIn()
+                                                                                        == g
+                                                                                                .number())
+                                                                .count(),
+                                                pins.contains(g.number())))
+                        .toList();
+        return new Status(
+                poolId, target.address(), running.get(poolId), lastRuns.get(poolId), generations);
+    }
+
+    /** Checks a generation (default: the latest) of a pool on a target against its manifest. */
+    public CheckReport verify(
+            String poolId, Optional<String> targetAddress, Optional<Long> number) {
+        Target target = target(targetAddress);
+        acquire(poolId, "verify");
+        try {
+            Catalog catalog = catalog(target, Optional.of(poolId));
+            Generation g = pick(catalog, poolId, target, number);
+            CheckReport report =
+                    new GenerationStore(rsync(target, Optional.empty()), workDir())
+                            .verify(g, catalog.listing());
+            lastRuns.put(
+                    poolId,
+                    new LastRun(
+                            "verify",
+                            target.address(),
+                            g.number(),
+                            report.intact(),
+                            report.with(ChunkCheck.MISSING).size()
+                                    + " missing, "
+                                    + report.with(ChunkCheck.DAMAGED).size()
+                                    + " damaged",
+                            Instant.now()));
+            return report;
+        } catch (IOException e) {
+            throw new ProblemException(502, "Bad Gateway", "verify failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "Service Unavailable", "the verify was interrupted");
+        } finally {
+            running.remove(poolId);
+        }
+    }
+
+    /**
+     * Fetches a generation into a fresh folder with only the target and the passphrase. {@code
+     * poolId} may be absent when the target holds one pool the passphrase opens.
+     */
+    public CheckReport restore(
+            Optional<String> poolId, String targetAddress, Optional<Long> number, Path into) {
+        Target target = target(Optional.of(targetAddress));
+        Catalog catalog = catalog(target, poolId);
+        Set<String> pools = new TreeSet<>();
+        catalog.generations().forEach(g -> pools.add(g.manifest().poolId()));
+        if (pools.isEmpty()) {
+            throw ProblemException.notFound(
+                    "no generation on "
+                            + target.address()
+                            + poolId.map(p -> " of pool " + p).orElse("")
+                            + " opens with this passphrase");
+        }
+        if (pools.size() > 1) {
+            throw ProblemException.badRequest(
+                    target.address() + " holds several pools; name one of " + pools);
+        }
+        String pool = pools.iterator().next();
+        Generation g = pick(catalog, pool, target, number);
+        acquire(pool, "restore");
+        String host = publisher.hostId();
+        long start = System.nanoTime();
+        try {
+            publish(new RestoreStarted(pool, host, g.number(), target.address()));
+            CheckReport report =
+                    new GenerationStore(rsync(target, Optional.empty()), workDir())
+                            .restore(g, into, new GenerationStore.Listener() {});
+            List<ChunkCheck> ok = report.with(ChunkCheck.OK);
+            for (ChunkCheck c : ok) {
+                publish(new ChunkRestored(c.chunkId(), pool, host, g.number(), false));
+            }
+            publish(
+                    new RestoreCompleted(
+                            pool,
+                            host,
+                            g.number(),
+                            ok.size(),
+                            0,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)));
+            lastRuns.put(
+                    pool,
+                    new LastRun(
+                            "restore",
+                            target.address(),
+                            g.number(),
+                            report.intact(),
+                            ok.size() + " of " + report.chunks().size() + " chunks intact",
+                            Instant.now()));
+            return report;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw ProblemException.conflict(e.getMessage());
+        } catch (IOException e) {
+            throw new ProblemException(502, "Bad Gateway", "restore failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "Service Unavailable", "the restore was interrupted");
+        } finally {
+            running.remove(pool);
+        }
+    }
+
+    /** Pins or unpins a generation: pinned generations survive retention. */
+    public synchronized Set<Long> pin(
+            String poolId, Optional<String> targetAddress, long generation, boolean pinned) {
+        Target target = target(targetAddress);
+        Map<String, TreeSet<Long>> all = readPins(poolId);
+        TreeSet<Long> set = all.computeIfAbsent(target.address(), t -> new TreeSet<>());
+        if (pinned) {
+            set.add(generation);
+        } else {
+            set.remove(generation);
+        }
+        try {
+            Path file = pinFile(poolId);
+            Files.createDirectories(file.getParent());
+            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+            JSON.writeValue(temp.toFile(), all);
+            Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the pins of pool " + poolId, e);
+        }
+        return Set.copyOf(set);
+    }
+
+    private synchronized Set<Long> pins(String poolId, Target target) {
+        return Set.copyOf(readPins(poolId).getOrDefault(target.address(), new TreeSet<>()));
+    }
+
+    private Map<String, TreeSet<Long>> readPins(String poolId) {
+        Path file = pinFile(poolId);
+        if (!Files.exists(file)) {
+            return new TreeMap<>();
+        }
+        try {
+            return JSON.readValue(
+                    file.toFile(), new TypeReference<TreeMap<String, TreeSet<Long>>>() {});
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the pins of pool " + poolId, e);
+        }
+    }
+
+    private Path pinFile(String poolId) {
+        if (!poolId.matches("[A-Za-z0-9._-]+")) {
+            throw ProblemException.badRequest("a pool id is letters, digits, '.', '_' and '-'");
+        }
+        return config.dataDir().toAbsolutePath().resolve("pins").resolve(poolId + ".json");
+    }
+
+    private Generation pick(Catalog catalog, String poolId, Target target, Optional<Long> number) {
+        Optional<Generation> g =
+                number.isPresent() ? catalog.generation(number.get()) : catalog.latest();
+        return g.orElseThrow(
+                () ->
+                        ProblemException.notFound(
+                                number.map(n -> "no generation " + n).orElse("no generation")
+                                        + " of pool "
+                                        + poolId
+                                        + " on "
+                                        + target.address()));
+    }
+
+    private Catalog catalog(Target target, Optional<String> poolId) {
+        try {
+            return new GenerationStore(rsync(target, Optional.empty()), workDir())
+                    .catalog(slotKeys::keysFor, poolId);
+        } catch (IOException e) {
+            throw new ProblemException(
+                    502, "Bad Gateway", "cannot list " + target.address() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "Service Unavailable", "interrupted");
+        }
+    }
+
+    private void acquire(String poolId, String what) {
+        String other = running.putIfAbsent(poolId, what);
+        if (other != null) {
+            throw ProblemException.conflict(
+                    "pool " + poolId + " has a " + other + " running; one run per pool at a time");
+        }
+    }
+
+    /** The address a request's target resolves to (its own, or the default). */
+    public String targetAddress(Optional<String> address) {
+        return target(address).address();
+    }
+
+    private Target target(Optional<String> address) {
+        String a =
+                address.filter(s -> !s.isBlank())
+                        .or(config::defaultTarget)
+                        .orElseThrow(
+                                () ->
+                                        ProblemException.badRequest(
+                                                "no target: name one, or set"
+                                                        + " szpool.sync.default-target"));
+        try {
+            return Target.parse(a);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest(e.getMessage());
+        }
+    }
+
+    private Rsync rsync(Target target, Optional<Integer> bwlimitKib) {
+        SyncConfig.Rsync r = config.rsync();
+        RsyncOptions options =
+                new RsyncOptions(
+                        r.binary(),
+                        bwlimitKib.orElse(r.bwlimitKib()),
+                        r.ioTimeout(),
+                        r.connectTimeout(),
+                        r.attempts(),
+                        r.backoff(),
+                        r.passwordFile(),
+                        r.sshKey(),
+                        r.sshPort(),
+                        r.sshKnownHosts());
+        return new Rsync(target, options);
+    }
+
+    private Path workDir() {
+        return config.dataDir().toAbsolutePath().resolve("work");
+    }
+
+    private void failed(String poolId, String host, long generation, Target target, String reason) {
+        LOG.warnf("pool %s: sync to %s failed: %s", poolId, target.address(), reason);
+        lastRuns.put(
+                poolId,
+                new LastRun("sync", target.address(), generation, false, reason, Instant.now()));
+        try {
+            publish(new SyncFailed(poolId, host, generation, target.address(), reason));
+        } catch (RuntimeException e) {
+            LOG.errorf("cannot report the failed sync of pool %s: %s", poolId, e.getMessage());
+        }
+    }
+
+    private void publish(Event event) {
+        CompletableFuture<?> sent = publisher.publish(syncEvents, event).toCompletableFuture();
+        try {
+            sent.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(
+                    "the broker did not take " + event.getClass().getSimpleName(), e);
+        }
+    }
+}
