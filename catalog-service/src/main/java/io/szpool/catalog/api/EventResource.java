@@ -57,7 +57,7 @@ public class EventResource {
         StringBuilder sql =
                 new StringBuilder(
                         "select seq, event_id, type, topic, pool_id, host_id, source, event_time,"
-                                + " payload::text from event_log where seq > ?1");
+                                + " cast(payload as text) from event_log where seq > ?1");
         List<Object> params = new ArrayList<>(List.of(cursor));
         if (Params.present(pool)) {
             params.add(pool);

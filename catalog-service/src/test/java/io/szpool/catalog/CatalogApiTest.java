@@ -1,0 +1,298 @@
+package io.szpool.catalog;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.szpool.catalog.event.CatalogEventHandler;
+import io.szpool.events.CloudEvent;
+import io.szpool.events.CloudEventRecords;
+import io.szpool.events.PoolEvent.PoolCapacityAlert;
+import io.szpool.events.Topics;
+import io.szpool.testing.KafkaResource;
+import io.szpool.testing.PostgresResource;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The catalog's API over a whole fleet history, published on the real topics. */
+@QuarkusTest
+@WithTestResource(value = KafkaResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = PostgresResource.class, scope = TestResourceScope.GLOBAL)
+class CatalogApiTest {
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @TestHTTPResource("/api/events/stream")
+    URL streamUrl;
+
+    @Inject CatalogEventHandler handler;
+
+    @Test
+    void aFleetHistoryOnAllFourTopicsBecomesTheCatalog() throws Exception {
+        FleetHistory history = new FleetHistory("~" + UUID.randomUUID().toString().substring(0, 8));
+        String tank = history.id("tank");
+        publish(history.inOrder());
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .untilAsserted(
+                        () ->
+                                given().queryParam("pool", tank)
+                                        .queryParam("limit", "1000")
+                                        .get("/api/events")
+                                        .then()
+                                        .statusCode(200)
+                                        .body("events", hasSize(37)));
+
+        JsonPath pool =
+                given().get("/api/pools/" + tank).then().statusCode(200).extract().jsonPath();
+        assertEquals("tank", pool.getString("pool.name"));
+        assertEquals(history.id("h1"), pool.getString("pool.hostId"));
+        assertEquals("DEGRADED", pool.getString("pool.health"));
+        assertEquals(4 * FleetHistory.GIB, pool.getLong("pool.sizeBytes"));
+        assertEquals(1, pool.getLong("pool.lastSyncedGeneration"));
+        assertEquals(
+                List.of(history.id("c5"), history.id("c6"), history.id("c7"), history.id("c8")),
+                pool.getList("vdevs[1].chunkIds"));
+        assertEquals("faulted", pool.getString("vdevs[0].chunks[2].state"));
+        assertEquals("capacity-alert", pool.getString("growth[0].trigger"));
+
+        given().get("/api/pools/" + tank + "/generations")
+                .then()
+                .statusCode(200)
+                .body("generation", equalTo(List.of(2, 1)))
+                .body("state", equalTo(List.of("failed", "completed")))
+                .body("[1].chunksSynced", equalTo(4));
+
+        // The history is from November 2026's first hours, so every chunk is long unsynced.
+        given().queryParam("pool", tank)
+                .queryParam("unsyncedFor", "P1D")
+                .get("/api/chunks")
+                .then()
+                .statusCode(200)
+                .body("", hasSize(8));
+        given().queryParam("pool", tank)
+                .queryParam("unsyncedFor", "P36500D")
+                .get("/api/chunks")
+                .then()
+                .statusCode(200)
+                .body(
+                        "chunkId",
+                        equalTo(List.of(history.id("c6"), history.id("c7"), history.id("c8"))));
+        given().queryParam("pool", tank)
+                .queryParam("state", "faulted")
+                .get("/api/chunks")
+                .then()
+                .body("chunkId", equalTo(List.of(history.id("c3"))));
+
+        given().queryParam("minUsedPercent", "40")
+                .get("/api/pools")
+                .then()
+                .statusCode(200)
+                .body("poolId", hasItem(tank))
+                .body("poolId", not(hasItem(history.id("scratch"))));
+        given().queryParam("notSeenFor", "P1D")
+                .get("/api/hosts")
+                .then()
+                .statusCode(200)
+                .body("hostId", hasItems(history.id("h1"), history.id("h2")));
+        given().get("/api/hosts")
+                .then()
+                .body(
+                        "find { it.hostId == '" + history.id("h2") + "' }.services.service",
+                        equalTo(
+                                List.of(
+                                        "cli",
+                                        "crypto-device-service",
+                                        "pool-service",
+                                        "sync-service")));
+    }
+
+    @Test
+    void eventsArePagedByCursorAndFilteredByType() throws Exception {
+        FleetHistory history = new FleetHistory("~" + UUID.randomUUID().toString().substring(0, 8));
+        String tank = history.id("tank");
+        history.inOrder().forEach(handler::handle);
+        List<String> ids = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            var request = given().queryParam("pool", tank).queryParam("limit", "7");
+            if (after != null) {
+                request.queryParam("after", after);
+            }
+            JsonPath page = request.get("/api/events").then().statusCode(200).extract().jsonPath();
+            ids.addAll(page.getList("events.id"));
+            after = page.getString("next");
+            pages++;
+        } while (after != null);
+        assertEquals(37, ids.size());
+        assertEquals(6, pages);
+        assertEquals(
+                history.inOrder().stream()
+                        .filter(e -> e.data().poolId().equals(tank))
+                        .map(CloudEvent::id)
+                        .toList(),
+                ids);
+        given().queryParam("pool", tank)
+                .queryParam("type", "io.szpool.chunk.synced.v1")
+                .get("/api/events")
+                .then()
+                .body("events", hasSize(6))
+                .body("events[0].payload.generation", equalTo(1))
+                .body("next", nullValue());
+    }
+
+    @Test
+    void theStreamShowsNewEventsOfItsPool() throws Exception {
+        String pool = "pool-" + UUID.randomUUID();
+        HttpClient client = HttpClient.newHttpClient();
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(streamUrl + "?pool=" + pool))
+                        .header("Accept", "text/event-stream")
+                        .build();
+        CompletableFuture<String> firstData =
+                client.sendAsync(request, HttpResponse.BodyHandlers.ofLines())
+                        .thenApply(
+                                response -> {
+                                    assertEquals(200, response.statusCode());
+                                    return response.body()
+                                            .filter(line -> line.startsWith("data:"))
+                                            .findFirst()
+                                            .orElse(null);
+                                });
+        // Another pool's event first: the filter must hold it back.
+        handler.handle(alert("pool-" + UUID.randomUUID()));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> {
+                            // The stream only shows what is cataloged after it opened, so new
+                            // events go on until one comes through.
+                            handler.handle(alert(pool));
+                            return firstData.isDone();
+                        });
+        String data = firstData.get(5, TimeUnit.SECONDS);
+        assertTrue(data.contains("\"poolId\":\"" + pool + "\""), data);
+        assertTrue(data.contains("\"thresholdPercent\":80"), data);
+    }
+
+    @Test
+    void misplacedAndUnknownEventsAreDeadLetteredAndCounted() throws Exception {
+        String pool = "pool-" + UUID.randomUUID();
+        CloudEvent alert = alert(pool);
+        // A pool event on the device topic.
+        ProducerRecord<String, String> misplaced = CloudEventRecords.toProducerRecord(alert);
+        send(
+                new ProducerRecord<>(
+                        Topics.DEVICE_EVENTS, null, pool, misplaced.value(), misplaced.headers()));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .untilAsserted(
+                        () ->
+                                given().get("/q/metrics")
+                                        .then()
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_events_dead_lettered_total{topic=\"szpool.device-events\"}")));
+        // Consumption goes on: a good event after the bad one is cataloged.
+        send(CloudEventRecords.toProducerRecord(alert));
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .untilAsserted(
+                        () ->
+                                given().queryParam("pool", pool)
+                                        .get("/api/events")
+                                        .then()
+                                        .body("events", hasSize(1)));
+        given().get("/q/metrics")
+                .then()
+                .body(containsString("szpool_catalog_chunks{state=\"in-pool\"}"))
+                .body(containsString("szpool_catalog_events_consumed_total"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "/api/chunks?unsyncedFor=yesterday|unsyncedFor must be an ISO-8601 duration",
+                "/api/chunks?unsyncedFor=-PT1H|unsyncedFor must be an ISO-8601 duration",
+                "/api/hosts?notSeenFor=1h|notSeenFor must be an ISO-8601 duration",
+                "/api/pools?minUsedPercent=101|minUsedPercent must be a whole number",
+                "/api/pools?syncLagOver=x|syncLagOver must be an ISO-8601 duration",
+                "/api/events?after=abc|after must be a cursor",
+                "/api/events?limit=0|limit must be a whole number",
+                "/api/events?type=io.szpool.nope.v1|type must be an szpool event type",
+                "/api/events/stream?type=nope|type must be an szpool event type",
+            })
+    void badQueryParametersGetProblemDetails(String path, String reason) {
+        given().get(path)
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
+                .body("status", equalTo(400))
+                .body("detail", containsString(reason));
+    }
+
+    @Test
+    void anUnknownPoolIs404() {
+        given().get("/api/pools/nope-" + UUID.randomUUID())
+                .then()
+                .statusCode(404)
+                .contentType("application/problem+json");
+        given().get("/api/pools/nope-" + UUID.randomUUID() + "/generations").then().statusCode(404);
+    }
+
+    private static CloudEvent alert(String pool) {
+        return CloudEvent.of(new PoolCapacityAlert(pool, "h1", 100, 90, 80), "h1", "pool-service");
+    }
+
+    private void publish(List<CloudEvent> events) throws Exception {
+        for (CloudEvent e : events) {
+            send(CloudEventRecords.toProducerRecord(e));
+        }
+    }
+
+    private void send(ProducerRecord<String, String> record) throws Exception {
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                                        StringSerializer.class))) {
+            producer.send(record).get();
+        }
+    }
+}
