@@ -361,13 +361,12 @@ public class PoolManager {
             if (updateAddress(r, e.chunkId(), e.deviceAddress())) {
                 store.save(r);
                 if (r.state == State.IMPORTED) {
-                    // The device service restarted: the old connections are dead.
+                    // The device service restarted: the old connections are dead. The ticker
+                    // imports again within a second, by when the other chunks' new addresses
+                    // (announced together) are known too.
                     LOG.infof("chunk %s of pool %s moved; re-importing", e.chunkId(), r.name);
                     closeLive(r.name);
-                    tryOpen(r);
                 }
-            } else if (r.state == State.IMPORTED && !live.containsKey(r.name)) {
-                tryOpen(r);
             }
             return;
         }
@@ -537,17 +536,20 @@ public class PoolManager {
         Saga saga = r.saga;
         LOG.warnf("rolling back %s of pool %s: %s", saga.kind, r.name, why.getMessage());
         List<String> chunkIds = saga.chunks.stream().map(ChunkRef::chunkId).toList();
+        // Tombstone, destroy, then forget: a crash in between redoes the rollback on restart.
         if (saga.kind == SagaKind.CREATE) {
             tombstones.add(r.poolId);
             store.addTombstone(r.poolId);
+        }
+        if (!chunkIds.isEmpty()) {
+            destroyChunks(r.poolId, chunkIds, "rollback-" + saga.attempt);
+        }
+        if (saga.kind == SagaKind.CREATE) {
             records.remove(r.name);
             store.delete(r);
         } else {
             r.saga = null;
             store.save(r);
-        }
-        if (!chunkIds.isEmpty()) {
-            destroyChunks(r.poolId, chunkIds, "rollback-" + saga.attempt);
         }
         Health now = live.containsKey(r.name) ? live.get(r.name).health() : Health.FAULTED;
         publishQuietly(
