@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,6 +21,18 @@ import java.util.concurrent.TimeUnit;
  * {@link SecretFile}), never in the argument vector, which error messages quote.
  */
 public class CommandRunner {
+    /**
+     * Own threads for the pipes, not the common pool: a busy or one-thread common pool would read
+     * stdout only after the command exits, and a command filling its stderr pipe would hang.
+     */
+    private static final ExecutorService PIPES =
+            Executors.newCachedThreadPool(
+                    task -> {
+                        Thread thread = new Thread(task, "szpool-command-pipe");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+
     private final Duration timeout;
 
     public CommandRunner(Duration timeout) {
@@ -104,6 +118,7 @@ public class CommandRunner {
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
-                });
+                },
+                PIPES);
     }
 }

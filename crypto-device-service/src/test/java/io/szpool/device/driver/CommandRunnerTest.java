@@ -49,6 +49,19 @@ class CommandRunnerTest {
     }
 
     @Test
+    void aCommandThatFillsBothPipesDoesNotHang() throws Exception {
+        CommandRunner.Result r =
+                runner.check(
+                        List.of(
+                                "sh",
+                                "-c",
+                                "head -c 1000000 /dev/zero >&2; head -c 1000000 /dev/zero"),
+                        null);
+        assertEquals(1000000, r.stdout().length());
+        assertEquals(1000000, r.stderr().length());
+    }
+
+    @Test
     void aCommandThatHangsIsStoppedAtTheTimeout() {
         CommandRunner quick = new CommandRunner(Duration.ofMillis(300));
         CommandFailedException e =
