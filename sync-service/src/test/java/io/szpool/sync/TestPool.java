@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 
@@ -43,9 +42,8 @@ final class TestPool implements AutoCloseable {
         Files.createDirectories(dataDir.resolve("records"));
         slot.write(dataDir.resolve("keys").resolve(poolId + ".slot"));
         for (int i = 0; i < chunks; i++) {
-            byte[] id = new byte[16];
-            random.nextBytes(id);
-            String chunkId = HexFormat.of().formatHex(id);
+            // Fresh ids every run: test folders outlive a run.
+            String chunkId = java.util.UUID.randomUUID().toString().replace("-", "");
             chunkIds.add(chunkId);
             EncryptedChunkFile.createSparse(chunk(chunkId), chunkSize);
             Files.writeString(
