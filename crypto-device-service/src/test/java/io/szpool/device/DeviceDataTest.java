@@ -140,6 +140,17 @@ class DeviceDataTest {
         StringBuilder seen = new StringBuilder();
         seen.append(given().get("/chunks").asString());
         seen.append(given().get("/chunks/" + chunkId).asString());
+        seen.append(
+                given().post("/keys/" + pool + "/verify")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asString());
+        seen.append(
+                given().contentType(ContentType.JSON)
+                        .body("{\"oldPassphraseFile\":\"/nonexistent\"}")
+                        .post("/keys/" + pool + "/passphrase")
+                        .asString());
         try (TopicReader reader = new TopicReader(bootstrap, Topics.DEVICE_EVENTS)) {
             List<ConsumerRecord<String, String>> records =
                     reader.records(r -> pool.equals(r.key()), 2, Duration.ofSeconds(30));
