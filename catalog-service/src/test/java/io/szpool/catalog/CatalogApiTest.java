@@ -266,6 +266,23 @@ class CatalogApiTest {
     }
 
     @Test
+    void theDashboardIsServedByTheServiceItself() {
+        // Everything it needs comes from the service: no absolute URL, so no CDN.
+        given().get("/")
+                .then()
+                .statusCode(200)
+                .contentType(containsString("text/html"))
+                .body(containsString("szpool fleet"))
+                .body(not(containsString("//")));
+        given().get("/dashboard.js")
+                .then()
+                .statusCode(200)
+                .body(containsString("new EventSource(\"/api/events/stream\")"))
+                .body(not(containsString("http")));
+        given().get("/dashboard.css").then().statusCode(200);
+    }
+
+    @Test
     void anUnknownPoolIs404() {
         given().get("/api/pools/nope-" + UUID.randomUUID())
                 .then()
