@@ -96,7 +96,17 @@ class WalkingSkeletonIT {
                 ServiceProcess.start(
                         "pool-service",
                         "pool-service-host-a",
-                        Map.of("kafka.bootstrap.servers", kafka, "szpool.host-id", "host-a"));
+                        Map.of(
+                                "kafka.bootstrap.servers",
+                                kafka,
+                                "szpool.host-id",
+                                "host-a",
+                                "szpool.pool.nbd.port",
+                                "0",
+                                "szpool.pool.data-dir",
+                                ProjectLayout.target()
+                                        .resolve("e2e-data/host-a-pools")
+                                        .toString()));
         sync =
                 ServiceProcess.start(
                         "sync-service",

@@ -215,10 +215,16 @@ public final class KafkaBroker implements AutoCloseable {
      * A KRaft cluster id: 16 random bytes in URL-safe base64, as {@code StorageTool random-uuid}.
      */
     private static String clusterId() {
-        UUID uuid = UUID.randomUUID();
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16);
-        bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+        while (true) {
+            UUID uuid = UUID.randomUUID();
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16);
+            bytes.putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes.array());
+            // StorageTool would read an id starting with '-' as an option and refuse to format.
+            if (id.charAt(0) != '-') {
+                return id;
+            }
+        }
     }
 
     private static void sleep(long millis) {
