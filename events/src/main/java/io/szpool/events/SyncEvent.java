@@ -46,7 +46,14 @@ public sealed interface SyncEvent extends Event {
         }
     }
 
-    /** A generation's manifest is written: the generation exists and restores. */
+    /**
+     * A generation's manifest is written: the generation exists and restores.
+     *
+     * @param bytesReferenced chunk bytes the generation links from earlier ones instead of sending
+     *     them (optional, added later; absent from older producers)
+     * @param barrierMillis how long the pool's writes were held for the point-in-time capture
+     *     (optional: absent for a capture of chunk files at rest, which holds nothing)
+     */
     @EventType("io.szpool.sync.completed.v1")
     record SyncCompleted(
             String poolId,
@@ -55,8 +62,31 @@ public sealed interface SyncEvent extends Event {
             String target,
             int chunks,
             long bytesTransferred,
-            long durationMs)
+            long durationMs,
+            Long bytesReferenced,
+            Long barrierMillis)
             implements SyncEvent {
+        /** The first version's fields only. */
+        public SyncCompleted(
+                String poolId,
+                String hostId,
+                long generation,
+                String target,
+                int chunks,
+                long bytesTransferred,
+                long durationMs) {
+            this(
+                    poolId,
+                    hostId,
+                    generation,
+                    target,
+                    chunks,
+                    bytesTransferred,
+                    durationMs,
+                    null,
+                    null);
+        }
+
         public SyncCompleted {
             required(poolId, "poolId");
             required(hostId, "hostId");
@@ -65,6 +95,12 @@ public sealed interface SyncEvent extends Event {
             nonNegative(chunks, "chunks");
             nonNegative(bytesTransferred, "bytesTransferred");
             nonNegative(durationMs, "durationMs");
+            if (bytesReferenced != null) {
+                nonNegative(bytesReferenced, "bytesReferenced");
+            }
+            if (barrierMillis != null) {
+                nonNegative(barrierMillis, "barrierMillis");
+            }
         }
     }
 

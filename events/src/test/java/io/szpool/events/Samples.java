@@ -36,6 +36,9 @@ final class Samples {
         if (type == long.class) {
             return 1L << 30;
         }
+        if (type == Long.class) {
+            return 1L << 20;
+        }
         if (type == int.class) {
             return 6;
         }
