@@ -32,14 +32,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -296,20 +292,10 @@ class CatalogApiTest {
     }
 
     private void publish(List<CloudEvent> events) throws Exception {
-        for (CloudEvent e : events) {
-            send(CloudEventRecords.toProducerRecord(e));
-        }
+        Publish.events(bootstrap, events);
     }
 
     private void send(ProducerRecord<String, String> record) throws Exception {
-        try (KafkaProducer<String, String> producer =
-                new KafkaProducer<>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                                        StringSerializer.class))) {
-            producer.send(record).get();
-        }
+        Publish.records(bootstrap, List.of(record));
     }
 }

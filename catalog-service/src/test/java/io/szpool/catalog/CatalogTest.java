@@ -16,7 +16,6 @@ import io.szpool.catalog.chunk.Chunk;
 import io.szpool.catalog.event.CatalogEventHandler;
 import io.szpool.catalog.event.ProcessedEvent;
 import io.szpool.events.CloudEvent;
-import io.szpool.events.CloudEventRecords;
 import io.szpool.events.DeviceEvent.ChunkAttached;
 import io.szpool.events.DeviceEvent.ChunkCreated;
 import io.szpool.events.Vocabulary.Cipher;
@@ -25,11 +24,8 @@ import io.szpool.testing.KafkaResource;
 import io.szpool.testing.PostgresResource;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 import java.util.UUID;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -158,14 +154,6 @@ class CatalogTest {
     }
 
     private void publish(CloudEvent event) throws Exception {
-        try (KafkaProducer<String, String> producer =
-                new KafkaProducer<>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                                        StringSerializer.class))) {
-            producer.send(CloudEventRecords.toProducerRecord(event)).get();
-        }
+        Publish.events(bootstrap, List.of(event));
     }
 }

@@ -13,15 +13,11 @@ import io.szpool.testing.KafkaResource;
 import io.szpool.testing.PostgresResource;
 import jakarta.inject.Inject;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -36,25 +32,6 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresResource.class, scope = TestResourceScope.GLOBAL)
 class ConvergenceTest {
     static final int INTERLEAVINGS = 40;
-
-    /** Table, the column naming the run's rows, and columns that record when, not what. */
-    record Table(String name, String runColumn, String order, Set<String> ignored) {}
-
-    static final List<Table> TABLES =
-            List.of(
-                    new Table("chunk", "pool_id", "chunk_id", Set.of()),
-                    new Table("pool", "pool_id", "pool_id", Set.of()),
-                    new Table("vdev", "pool_id", "pool_id, vdev_index", Set.of()),
-                    new Table("vdev_chunk", "pool_id", "pool_id, vdev_index, position", Set.of()),
-                    new Table("pool_growth", "pool_id", "pool_id, vdev_index", Set.of()),
-                    new Table(
-                            "sync_generation", "pool_id", "pool_id, target, generation", Set.of()),
-                    new Table("restore", "pool_id", "pool_id, host_id, generation", Set.of()),
-                    new Table("host", "host_id", "host_id", Set.of()),
-                    new Table("host_service", "host_id", "host_id, service", Set.of()),
-                    // The log's order and processing times are the order of arrival by design.
-                    new Table("event_log", "pool_id", "event_id", Set.of("seq", "cataloged_at")),
-                    new Table("processed_event", "pool_id", "event_id", Set.of("processed_at")));
 
     @Inject CatalogEventHandler handler;
     @Inject DataSource db;
@@ -129,38 +106,10 @@ class ConvergenceTest {
         }
     }
 
-    /** The run's rows of every table, ordered by key, with the run's suffix taken out of ids. */
     private String dump(FleetHistory history, String suffix) throws Exception {
-        StringBuilder out = new StringBuilder();
         try (Connection c = db.getConnection()) {
-            for (Table t : TABLES) {
-                out.append("## ").append(t.name()).append('\n');
-                try (PreparedStatement s =
-                        c.prepareStatement(
-                                "select * from "
-                                        + t.name()
-                                        + " where "
-                                        + t.runColumn()
-                                        + " like ? order by "
-                                        + t.order())) {
-                    s.setString(1, "%" + suffix);
-                    try (ResultSet rs = s.executeQuery()) {
-                        ResultSetMetaData meta = rs.getMetaData();
-                        while (rs.next()) {
-                            List<String> cells = new ArrayList<>();
-                            for (int i = 1; i <= meta.getColumnCount(); i++) {
-                                String column = meta.getColumnName(i);
-                                if (!t.ignored().contains(column)) {
-                                    cells.add(column + "=" + rs.getString(i));
-                                }
-                            }
-                            out.append(String.join(" ", cells).replace(suffix, "")).append('\n');
-                        }
-                    }
-                }
-            }
+            return CatalogDump.of(c, suffix);
         }
-        return out.toString();
     }
 
     /** The reference rows say what the history says, so the comparison compares something. */
