@@ -49,4 +49,16 @@ public interface DeviceConfig {
         @WithDefault("10810")
         int port();
     }
+
+    /** Point-in-time views of a pool's chunks for consistent backups (see README, Snapshots). */
+    Snapshots snapshots();
+
+    interface Snapshots {
+        /**
+         * A snapshot older than this is dropped with its side files, so that a consumer that
+         * crashed before deleting it cannot fill the disk.
+         */
+        @WithDefault("1h")
+        Duration maxAge();
+    }
 }

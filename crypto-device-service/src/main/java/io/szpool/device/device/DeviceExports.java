@@ -24,8 +24,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,6 +42,10 @@ public class DeviceExports implements DeviceDriver {
     private final DeviceConfig config;
     private final NbdServer server = new NbdServer();
     private NbdServer.Listener listener;
+    // Gates outlive the devices: a snapshot taken before a detach must still see the writes after
+    // the chunk is attached again.
+    private final Map<String, WriteGate> gates = new ConcurrentHashMap<>();
+    private final Map<String, EncryptedDevice> devices = new ConcurrentHashMap<>();
 
     public DeviceExports(DeviceConfig config) {
         this.config = config;
@@ -117,8 +123,12 @@ public class DeviceExports implements DeviceDriver {
     @Override
     public synchronized String attach(String chunkId, Path file, XtsKey key) throws IOException {
         if (!server.exportNames().contains(chunkId)) {
-            BlockDevice device = new EncryptedDevice(EncryptedChunkFile.open(file, key));
+            EncryptedDevice device =
+                    new EncryptedDevice(
+                            EncryptedChunkFile.open(file, key),
+                            gates.computeIfAbsent(chunkId, id -> new WriteGate()));
             server.addExport(chunkId, device);
+            devices.put(chunkId, device);
         }
         return address(chunkId);
     }
@@ -131,6 +141,7 @@ public class DeviceExports implements DeviceDriver {
 
     public synchronized boolean detach(String chunkId) throws IOException {
         BlockDevice device = server.removeExport(chunkId);
+        devices.remove(chunkId);
         if (device == null) {
             return false;
         }
@@ -149,6 +160,19 @@ public class DeviceExports implements DeviceDriver {
 
     public synchronized boolean attached(String chunkId) {
         return server.exportNames().contains(chunkId);
+    }
+
+    /** The open device of an attached chunk. */
+    public synchronized Optional<EncryptedDevice> device(String chunkId) {
+        return Optional.ofNullable(devices.get(chunkId));
+    }
+
+    /**
+     * Runs {@code action} while no chunk is attached or detached, so that the devices it looked up
+     * stay the ones being served.
+     */
+    public synchronized <T> T whileAttachmentsStay(java.util.function.Supplier<T> action) {
+        return action.get();
     }
 
     public Set<String> attachedIds() {

@@ -5,6 +5,8 @@ import io.szpool.nbd.BlockDevice;
 import io.szpool.nbd.BlockSizes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A chunk's decrypted view as a block device: what the NBD export of an attached chunk serves.
@@ -18,9 +20,36 @@ public final class EncryptedDevice implements BlockDevice {
             ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
     private final EncryptedChunkFile chunk;
+    private final WriteGate gate;
+    // Random per open, so a consumer that compares (epoch, writes) with what it saw last time
+    // cannot mistake a re-opened device whose counter started over for an unchanged one.
+    private final UUID epoch = UUID.randomUUID();
+    private final AtomicLong writes = new AtomicLong();
 
     public EncryptedDevice(EncryptedChunkFile chunk) {
+        this(chunk, new WriteGate());
+    }
+
+    public EncryptedDevice(EncryptedChunkFile chunk, WriteGate gate) {
         this.chunk = chunk;
+        this.gate = gate;
+    }
+
+    /** Random for each open of the chunk: a restart or a re-attach gives a new one. */
+    public UUID epoch() {
+        return epoch;
+    }
+
+    /**
+     * Write, trim and zeroing requests since this open. Read it while the gate is held to get the
+     * count that matches the chunk's content.
+     */
+    public long writes() {
+        return writes.get();
+    }
+
+    public WriteGate gate() {
+        return gate;
     }
 
     @Override
@@ -50,7 +79,13 @@ public final class EncryptedDevice implements BlockDevice {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-        chunk.write(offset, src);
+        gate.change(
+                offset,
+                src.remaining(),
+                () -> {
+                    writes.incrementAndGet();
+                    chunk.write(offset, src);
+                });
         if (fua) {
             chunk.flush();
         }
@@ -64,7 +99,13 @@ public final class EncryptedDevice implements BlockDevice {
     /** Punches a hole: the space goes back to the file system and the range reads as zeros here. */
     @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
-        chunk.trim(offset, length);
+        gate.change(
+                offset,
+                length,
+                () -> {
+                    writes.incrementAndGet();
+                    chunk.trim(offset, length);
+                });
         if (fua) {
             chunk.flush();
         }
@@ -77,11 +118,17 @@ public final class EncryptedDevice implements BlockDevice {
     @Override
     public void writeZeroes(long offset, long length, boolean mayPunchHole, boolean fua)
             throws IOException {
-        for (long done = 0; done < length; ) {
-            int n = (int) Math.min(ZERO_UNITS.capacity(), length - done);
-            chunk.write(offset + done, ZERO_UNITS.duplicate().limit(n));
-            done += n;
-        }
+        gate.change(
+                offset,
+                length,
+                () -> {
+                    writes.incrementAndGet();
+                    for (long done = 0; done < length; ) {
+                        int n = (int) Math.min(ZERO_UNITS.capacity(), length - done);
+                        chunk.write(offset + done, ZERO_UNITS.duplicate().limit(n));
+                        done += n;
+                    }
+                });
         if (fua) {
             chunk.flush();
         }
