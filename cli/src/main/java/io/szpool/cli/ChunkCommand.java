@@ -2,10 +2,10 @@ package io.szpool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -36,11 +36,7 @@ final class ChunkCommand implements Runnable {
                 description = "provisioned, attached, in-pool, faulted or destroyed.")
         String state;
 
-        @Option(
-                names = "--catalog",
-                defaultValue = "${env:SZPOOL_CATALOG:-http://127.0.0.1:8080}",
-                description = "The catalog-service (default: ${DEFAULT-VALUE}).")
-        URI catalog;
+        @Mixin Endpoints endpoints;
 
         @Option(names = "--json", description = "The catalog's JSON answer, unchanged.")
         boolean json;
@@ -50,7 +46,7 @@ final class ChunkCommand implements Runnable {
             Map<String, String> query = new LinkedHashMap<>();
             query.put("pool", pool);
             query.put("state", state);
-            JsonNode chunks = new Catalog(catalog).get("/api/chunks", query);
+            JsonNode chunks = endpoints.catalogs().get("/api/chunks", query);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(chunks.toString());

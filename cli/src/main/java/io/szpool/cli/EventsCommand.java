@@ -41,7 +41,7 @@ final class EventsCommand implements Callable<Integer> {
 
     @Option(
             names = "--kafka",
-            defaultValue = "${env:SZPOOL_KAFKA:-127.0.0.1:19092}",
+            defaultValue = "${env:SZPOOL_KAFKA:-${sys:szpool.kafka:-127.0.0.1:19092}}",
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
     String kafka;
 
@@ -80,7 +80,9 @@ final class EventsCommand implements Callable<Integer> {
             try {
                 consumer.listTopics(Duration.ofSeconds(10));
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                throw new CliException("cannot reach Kafka at " + kafka + " (is szpool running?)");
+                throw new CliException(
+                        "cannot reach Kafka at " + kafka + " (is szpool up?)",
+                        CliException.UNREACHABLE);
             }
             consumer.subscribe(TOPICS);
             long quietSince = System.nanoTime();

@@ -59,7 +59,7 @@ final class KeyCommand implements Runnable {
 
         @Option(
                 names = "--data",
-                defaultValue = "${env:SZPOOL_DEVICE_DATA:-var/crypto-device}",
+                defaultValue = "${env:SZPOOL_DEVICE_DATA:-${sys:szpool.data:-var}/crypto-device}",
                 description = "The crypto-device-service data folder (default: ${DEFAULT-VALUE}).")
         Path data;
 

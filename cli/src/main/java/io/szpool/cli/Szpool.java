@@ -14,9 +14,24 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "szpool 0.1.0",
         description = "Encrypted, RAID-Z2-protected chunk pools that back up as opaque files.",
+        footer = {
+            "",
+            "Exit status: 0 success, 1 failure, 2 bad input, 3 a service or Kafka unreachable,"
+                    + " 4 not found, 5 conflict (wrong state, busy).",
+            "Services: flags (--pool-url...), else SZPOOL_POOL_URL, SZPOOL_DEVICE_URL,"
+                    + " SZPOOL_SYNC_URL, SZPOOL_CATALOG_URL, SZPOOL_KAFKA, else the file"
+                    + " $SZPOOL_CONFIG (written by `szpool up` as DATA/szpool.properties), else"
+                    + " 127.0.0.1 and SPEC.md's ports."
+        },
         subcommands = {
-            KeyCommand.class,
+            PoolCommand.class,
             ChunkCommand.class,
+            SyncCommand.class,
+            RestoreCommand.class,
+            MountCommand.Mount.class,
+            MountCommand.Umount.class,
+            MountCommand.Resize.class,
+            KeyCommand.class,
             EventsCommand.class,
             GenerateCompletion.class
         })
@@ -25,6 +40,12 @@ public final class Szpool implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        try {
+            Config.load();
+        } catch (CliException e) {
+            System.err.println("szpool: " + e.getMessage());
+            System.exit(e.exitCode());
+        }
         System.exit(commandLine().execute(args));
     }
 

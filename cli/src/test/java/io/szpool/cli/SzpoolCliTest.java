@@ -156,7 +156,23 @@ class SzpoolCliTest {
                     {"key", "--help"},
                     {"key", "dump", "--help"},
                     {"chunk", "list", "--help"},
-                    {"events", "--help"}
+                    {"events", "--help"},
+                    {"pool", "--help"},
+                    {"pool", "create", "--help"},
+                    {"pool", "grow", "--help"},
+                    {"pool", "list", "--help"},
+                    {"pool", "status", "--help"},
+                    {"pool", "scrub", "--help"},
+                    {"pool", "export", "--help"},
+                    {"pool", "import", "--help"},
+                    {"sync", "--help"},
+                    {"sync", "now", "--help"},
+                    {"sync", "status", "--help"},
+                    {"sync", "verify", "--help"},
+                    {"restore", "--help"},
+                    {"mount", "--help"},
+                    {"umount", "--help"},
+                    {"resize", "--help"}
                 }) {
             Run r = run(args);
             assertEquals(0, r.exit(), String.join(" ", args));
@@ -168,9 +184,101 @@ class SzpoolCliTest {
     @Test
     void chunkListWithoutACatalogSaysSoInOneLine() {
         Run r = run("chunk", "list", "--catalog", "http://127.0.0.1:" + Ports.free());
-        assertEquals(1, r.exit());
-        assertTrue(r.err().startsWith("szpool: cannot reach http://127.0.0.1:"), r.err());
+        assertEquals(CliException.UNREACHABLE, r.exit());
+        assertTrue(
+                r.err().startsWith("szpool: cannot reach the catalog-service at http://127.0.0.1:"),
+                r.err());
         assertEquals(1, r.err().lines().count());
+    }
+
+    @Test
+    void everyServiceCommandWithoutItsServiceSaysSoInOneLineWithExitCode3() {
+        String nowhere = "http://127.0.0.1:" + Ports.free();
+        for (String[] args :
+                new String[][] {
+                    {"pool", "list", "--pool-url", nowhere},
+                    {"pool", "status", "tank", "--pool-url", nowhere},
+                    {"pool", "create", "tank", "--pool-url", nowhere},
+                    {"pool", "grow", "tank", "--pool-url", nowhere},
+                    {"pool", "scrub", "tank", "--pool-url", nowhere},
+                    {"pool", "export", "tank", "--pool-url", nowhere},
+                    {"pool", "import", "tank", "--pool-url", nowhere},
+                    {"sync", "now", "tank", "--pool-url", nowhere},
+                    {"sync", "status", "tank", "--pool-url", nowhere},
+                    {"sync", "verify", "tank", "--pool-url", nowhere},
+                    {
+                        "restore",
+                        "tank",
+                        "--from",
+                        "/nowhere",
+                        "--sync-url",
+                        nowhere,
+                        "--into",
+                        data.resolve("fresh").toString()
+                    },
+                    {"mount", "tank", data.toString(), "--pool-url", nowhere}
+                }) {
+            Run r = run(args);
+            assertEquals(CliException.UNREACHABLE, r.exit(), String.join(" ", args) + r.err());
+            assertTrue(r.err().startsWith("szpool: cannot reach the "), r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+        }
+    }
+
+    @Test
+    void badInputIsRefusedBeforeAnyServiceIsAsked() {
+        // Every service address points nowhere: a bad-input answer proves nothing was sent.
+        String nowhere = "http://127.0.0.1:" + Ports.free();
+        String[][] cases = {
+            {"pool", "create", "no/slash", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--width", "2", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--vdevs", "0", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--chunk-size", "lots", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--chunk-size", "99999999P", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--width", "six"},
+            {"pool", "grow", "tank", "--vdevs", "-1", "--pool-url", nowhere},
+            {"pool", "status", "../etc", "--pool-url", nowhere},
+            {"pool", "import"},
+            {"sync", "now", "tank", "--bwlimit", "-5", "--pool-url", nowhere},
+            {"sync", "now", "a b", "--pool-url", nowhere},
+            {"restore", "tank"},
+            {"restore", "tank", "--from", "/x", "--generation", "0", "--sync-url", nowhere},
+            {"mount", "tank", data.toString(), "--fs", "ntfs", "--pool-url", nowhere},
+            {"mount", "tank", data.resolve("no-such-dir").toString(), "--pool-url", nowhere},
+            {"mount", "tank"},
+            {"events", "--idle", "soon"}
+        };
+        for (String[] args : cases) {
+            Run r = run(args);
+            assertEquals(CliException.BAD_INPUT, r.exit(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.err().startsWith("szpool: ") || r.err().contains("Usage:"), r.err());
+        }
+    }
+
+    @Test
+    void umountAndResizeOfAFolderSzpoolDidNotMountAreNotFound() {
+        for (String cmd : new String[] {"umount", "resize"}) {
+            Run r = run(cmd, data.toString());
+            assertEquals(CliException.NOT_FOUND, r.exit(), r.err());
+            assertTrue(r.err().contains("is not mounted by szpool"), r.err());
+        }
+    }
+
+    @Test
+    void restoreRefusesAFolderThatIsNotFresh() {
+        Run r = run("restore", "tank", "--from", "/x", "--into", data.toString());
+        assertEquals(CliException.CONFLICT, r.exit(), r.err());
+        assertTrue(r.err().contains("is not empty; restore into a fresh folder"), r.err());
+    }
+
+    @Test
+    void sizesReadLikeZfsAndPrintLikeZpoolList() {
+        assertEquals(64L << 20, Sizes.parse("64M"));
+        assertEquals(1L << 30, Sizes.parse("1G"));
+        assertEquals(1L << 30, Sizes.parse("1GiB"));
+        assertEquals(4096, Sizes.parse("4096"));
+        assertEquals("248.2M", Sizes.human(260_253_696L));
+        assertEquals("1G", Sizes.human(1L << 30));
     }
 
     @Test
