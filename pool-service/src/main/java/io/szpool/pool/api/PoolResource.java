@@ -1,9 +1,12 @@
 package io.szpool.pool.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.common.annotation.Blocking;
 import io.szpool.events.PoolEvent.PoolScrubbed;
 import io.szpool.events.Vocabulary.GrowthTrigger;
 import io.szpool.pool.engine.PoolManager;
+import io.szpool.pool.store.PoolRecord;
 import io.szpool.service.ProblemException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -15,6 +18,8 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,9 +32,11 @@ import java.util.List;
 public class PoolResource {
     private static final long DEFAULT_CHUNK = 1L << 30;
     private final PoolManager pools;
+    private final ObjectMapper json;
 
-    public PoolResource(PoolManager pools) {
+    public PoolResource(PoolManager pools, ObjectMapper json) {
         this.pools = pools;
+        this.json = json;
     }
 
     /** Body of {@code POST /pools}; absent fields take SPEC.md's defaults (6 wide, 1 GiB, 1). */
@@ -42,6 +49,20 @@ public class PoolResource {
     public record PolicyRequest(Boolean autoGrow, Integer thresholdPercent, Long maxSizeBytes) {}
 
     public record PoolList(List<PoolView> pools) {}
+
+    /** Body of {@code POST /pools/{name}/freeze}; absent means 5000 ms. */
+    public record FreezeRequest(Long timeoutMs) {}
+
+    /** The chunks of one vdev, in column order. */
+    public record FrozenVdev(int index, List<String> chunkIds) {}
+
+    /** Answer of a freeze: from {@code frozenAt} on, the listed chunks hold a consistent pool. */
+    public record FreezeAnswer(
+            String pool, String poolId, String frozenAt, List<FrozenVdev> vdevs) {}
+
+    public record ThawAnswer(String pool, long frozenMillis) {}
+
+    private static final long MAX_FREEZE_MS = 60_000;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -95,6 +116,50 @@ public class PoolResource {
     @Path("/{name}/import")
     public PoolView importPool(@PathParam("name") String name) {
         return PoolView.of(pools.importPool(name), pools);
+    }
+
+    /**
+     * Commits the pool and holds its writes (reads go on) until thaw or {@code timeoutMs}, so that
+     * sync-service can copy a consistent set of chunk files. The body is optional, so any content
+     * type (or none) is taken and read as JSON here.
+     */
+    @POST
+    @Path("/{name}/freeze")
+    @Consumes(MediaType.WILDCARD)
+    public FreezeAnswer freeze(@PathParam("name") String name, String body) {
+        FreezeRequest request = null;
+        if (body != null && !body.isBlank()) {
+            try {
+                request = json.readValue(body, FreezeRequest.class);
+            } catch (JsonProcessingException e) {
+                throw ProblemException.badRequest(
+                        "the body must be JSON like {\"timeoutMs\": 5000}: "
+                                + e.getOriginalMessage());
+            }
+        }
+        long timeoutMs =
+                request == null || request.timeoutMs() == null ? 5000 : request.timeoutMs();
+        if (timeoutMs < 1 || timeoutMs > MAX_FREEZE_MS) {
+            throw ProblemException.badRequest(
+                    "timeoutMs must be 1 to " + MAX_FREEZE_MS + ", was " + timeoutMs);
+        }
+        PoolManager.Frozen frozen = pools.freeze(name, Duration.ofMillis(timeoutMs));
+        List<FrozenVdev> vdevs = new ArrayList<>();
+        for (int v = 0; v < frozen.record().vdevs.size(); v++) {
+            vdevs.add(
+                    new FrozenVdev(
+                            v,
+                            frozen.record().vdevs.get(v).stream()
+                                    .map(PoolRecord.ChunkRef::chunkId)
+                                    .toList()));
+        }
+        return new FreezeAnswer(name, frozen.record().poolId, frozen.frozenAt().toString(), vdevs);
+    }
+
+    @POST
+    @Path("/{name}/thaw")
+    public ThawAnswer thaw(@PathParam("name") String name) {
+        return new ThawAnswer(name, pools.thaw(name));
     }
 
     @PUT

@@ -1,11 +1,12 @@
 package io.szpool.pool.api;
 
+import io.szpool.pool.driver.LivePool;
+import io.szpool.pool.driver.ScanState;
 import io.szpool.pool.engine.PoolManager;
 import io.szpool.pool.engine.PoolManager.Snapshot;
 import io.szpool.pool.store.PoolRecord;
 import io.szpool.pool.store.PoolRecord.ChunkRef;
 import io.szpool.raidz.DeviceStatus;
-import io.szpool.raidz.Pool;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +20,7 @@ public record PoolView(
         String state,
         String health,
         String layout,
+        String driver,
         int width,
         long chunkSizeBytes,
         Long sizeBytes,
@@ -27,6 +29,7 @@ public record PoolView(
         String nbdExport,
         String saga,
         Policy autoGrow,
+        ScanState scan,
         List<VdevView> vdevs) {
 
     /** The capacity policy in effect for this pool. */
@@ -46,7 +49,7 @@ public record PoolView(
 
     static PoolView of(Snapshot s, PoolManager manager) {
         PoolRecord r = s.record();
-        Pool pool = s.pool();
+        LivePool pool = s.pool();
         List<VdevView> vdevs = new ArrayList<>();
         for (int v = 0; v < r.vdevs.size(); v++) {
             List<ChunkRef> chunks = r.vdevs.get(v);
@@ -91,12 +94,13 @@ public record PoolView(
                 r.state.name().toLowerCase(),
                 pool == null ? "UNAVAIL" : pool.health().name(),
                 "raidz2",
+                manager.driverName(),
                 r.width,
                 r.chunkSizeBytes,
                 size,
                 allocated,
                 size == null ? null : Math.max(0, size - allocated),
-                pool == null
+                pool == null || pool.volume().isEmpty()
                         ? null
                         : "nbd://" + manager.nbdHost() + ":" + manager.nbdPort() + "/" + r.name,
                 r.saga == null ? null : r.saga.kind.name().toLowerCase(),
@@ -104,6 +108,7 @@ public record PoolView(
                         manager.effectiveAutoGrow(r),
                         manager.effectiveThreshold(r),
                         manager.effectiveMaxSize(r)),
+                pool == null ? null : pool.scan().orElse(null),
                 vdevs);
     }
 

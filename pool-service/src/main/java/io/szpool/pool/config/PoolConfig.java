@@ -19,6 +19,37 @@ public interface PoolConfig {
     @WithDefault("120s")
     Duration sagaTimeout();
 
+    /**
+     * How pools are built: {@code embedded} (szpool's RAID-Z2 engine over the devices' addresses,
+     * any device driver) or {@code zfs} (OpenZFS {@code zpool} over the {@code linux} device
+     * driver's {@code /dev/mapper/szpool-<chunk>} devices).
+     */
+    @WithDefault("embedded")
+    Driver driver();
+
+    /** The {@code zpool} command of the {@code zfs} driver. */
+    Zfs zfs();
+
+    /** The pool drivers. */
+    enum Driver {
+        EMBEDDED,
+        ZFS
+    }
+
+    interface Zfs {
+        /** The {@code zpool} command: a name on PATH or a path. */
+        @WithDefault("zpool")
+        String command();
+
+        /** How long one zpool command may run before it is killed (a scrub waits: -w). */
+        @WithDefault("24h")
+        java.time.Duration commandTimeout();
+
+        /** Where {@code zpool import -d} looks when no device path of the pool is known. */
+        @WithDefault("/dev/mapper")
+        Path importDir();
+    }
+
     /** The NBD listener that serves every imported pool's volume, export name = pool name. */
     Nbd nbd();
 

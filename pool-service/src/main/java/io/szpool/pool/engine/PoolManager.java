@@ -18,10 +18,11 @@ import io.szpool.events.PoolEvent.PoolScrubbed;
 import io.szpool.events.Vocabulary;
 import io.szpool.events.Vocabulary.GrowthTrigger;
 import io.szpool.events.Vocabulary.Layout;
-import io.szpool.nbd.BlockDevice;
 import io.szpool.nbd.ListenerConfig;
 import io.szpool.nbd.NbdServer;
 import io.szpool.pool.config.PoolConfig;
+import io.szpool.pool.driver.LivePool;
+import io.szpool.pool.driver.PoolDriver;
 import io.szpool.pool.messaging.PoolChannels;
 import io.szpool.pool.store.PoolRecord;
 import io.szpool.pool.store.PoolRecord.ChunkRef;
@@ -30,8 +31,6 @@ import io.szpool.pool.store.PoolRecord.SagaKind;
 import io.szpool.pool.store.PoolRecord.State;
 import io.szpool.pool.store.PoolStore;
 import io.szpool.raidz.Health;
-import io.szpool.raidz.Pool;
-import io.szpool.raidz.PoolOptions;
 import io.szpool.raidz.ScrubResult;
 import io.szpool.service.EventPublisher;
 import io.szpool.service.ProblemException;
@@ -46,6 +45,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +56,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
@@ -85,9 +86,12 @@ public class PoolManager {
     private final EventPublisher publisher;
     private final Emitter<String> poolEvents;
     private final Emitter<String> commands;
+    private final PoolDriver driver;
 
     private final Map<String, PoolRecord> records = new LinkedHashMap<>(); // by name
-    private final Map<String, Pool> live = new HashMap<>(); // by name
+    private final Map<String, LivePool> live = new HashMap<>(); // by name
+    private final Map<String, Freeze> frozen = new HashMap<>(); // by name
+    private final Set<String> scrubbing = new HashSet<>(); // by name
     private final Map<String, Health> lastHealth = new HashMap<>(); // by name
     private final Map<String, CompletableFuture<PoolRecord>> waiting = new HashMap<>(); // by name
     private Set<String> tombstones;
@@ -101,12 +105,14 @@ public class PoolManager {
             PoolStore store,
             EventPublisher publisher,
             @Channel(PoolChannels.POOL_EVENTS) Emitter<String> poolEvents,
-            @Channel(PoolChannels.COMMANDS_OUT) Emitter<String> commands) {
+            @Channel(PoolChannels.COMMANDS_OUT) Emitter<String> commands,
+            PoolDriver driver) {
         this.config = config;
         this.store = store;
         this.publisher = publisher;
         this.poolEvents = poolEvents;
         this.commands = commands;
+        this.driver = driver;
     }
 
     // ---------------------------------------------------------------- start and stop
@@ -160,7 +166,9 @@ public class PoolManager {
                             return t;
                         });
         ticker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
-        LOG.infof("pool volumes served over NBD on %s", listener.address());
+        LOG.infof(
+                "pool driver %s; pool volumes served over NBD on %s",
+                driver.name(), listener.address());
     }
 
     @PreDestroy
@@ -187,8 +195,12 @@ public class PoolManager {
 
     // ---------------------------------------------------------------- queries
 
-    /** A pool's record and, when imported here, its engine. */
-    public record Snapshot(PoolRecord record, Pool pool) {}
+    /** A pool's record and, when imported here, the driver's pool. */
+    public record Snapshot(PoolRecord record, LivePool pool) {}
+
+    public String driverName() {
+        return driver.name();
+    }
 
     public synchronized List<Snapshot> list() {
         return records.values().stream().map(r -> new Snapshot(r, live.get(r.name))).toList();
@@ -267,6 +279,10 @@ public class PoolManager {
             throw ProblemException.conflict(
                     "pool '" + name + "' is busy: a " + r.saga.kind + " is in progress");
         }
+        if (frozen.containsKey(name)) {
+            throw ProblemException.conflict(
+                    "pool '" + name + "' is frozen; a new vdev would change its chunks");
+        }
         r.saga = newSaga(r, SagaKind.GROW, r.vdevs.size(), vdevs, trigger);
         store.save(r);
         CompletableFuture<PoolRecord> done = new CompletableFuture<>();
@@ -295,13 +311,14 @@ public class PoolManager {
             r.handledCommands.remove(0);
         }
         store.save(r);
-        if (r.saga != null || r.state != State.IMPORTED) {
+        if (r.saga != null || r.state != State.IMPORTED || frozen.containsKey(r.name)) {
             LOG.warnf(
-                    "GrowPool %s for pool %s skipped: pool is %s%s",
+                    "GrowPool %s for pool %s skipped: pool is %s%s%s",
                     command.requestId(),
                     r.name,
                     r.state,
-                    r.saga == null ? "" : " with a " + r.saga.kind + " in progress");
+                    r.saga == null ? "" : " with a " + r.saga.kind + " in progress",
+                    frozen.containsKey(r.name) ? " and frozen" : "");
             return;
         }
         grow(r.name, command.vdevs(), command.trigger())
@@ -455,14 +472,9 @@ public class PoolManager {
         for (int v = 0; v < saga.vdevs; v++) {
             groups.add(List.copyOf(saga.chunks.subList(v * r.width, (v + 1) * r.width)));
         }
-        List<BlockDevice> opened = new ArrayList<>();
         try {
             if (saga.kind == SagaKind.CREATE) {
-                List<List<BlockDevice>> vdevs = new ArrayList<>();
-                for (List<ChunkRef> group : groups) {
-                    vdevs.add(openAll(group, opened));
-                }
-                Pool pool = Pool.create(r.name, vdevs);
+                LivePool pool = driver.create(r.name, addresses(groups));
                 pool.flush();
                 r.vdevs.addAll(groups);
                 r.saga = null;
@@ -481,7 +493,7 @@ public class PoolManager {
                                 pool.size()));
                 LOG.infof("created pool %s (%s), %d bytes", r.name, r.poolId, pool.size());
             } else {
-                Pool pool = live.get(r.name);
+                LivePool pool = live.get(r.name);
                 if (pool == null) {
                     throw new IOException("pool '" + r.name + "' is not imported");
                 }
@@ -491,7 +503,7 @@ public class PoolManager {
                     long before = pool.size();
                     // A restart after the engine added this vdev finds it in the labels already.
                     if (pool.vdevCount() <= index) {
-                        pool.addVdev(openAll(groups.get(i), opened));
+                        pool.addVdev(addresses(List.of(groups.get(i))).get(0));
                     }
                     pool.flush();
                     r.vdevs.add(groups.get(i));
@@ -514,9 +526,6 @@ public class PoolManager {
             }
             complete(r, null);
         } catch (IOException | RuntimeException e) {
-            for (BlockDevice d : opened) {
-                closeQuietly(d);
-            }
             LOG.errorf(e, "cannot build pool %s", r.name);
             rollback(
                     r,
@@ -601,6 +610,15 @@ public class PoolManager {
         if (r.saga != null) {
             throw ProblemException.conflict("pool '" + name + "' is busy: a grow is in progress");
         }
+        LivePool pool = live.get(name);
+        if (pool != null) {
+            try {
+                pool.export();
+            } catch (IOException e) {
+                throw ProblemException.conflict(
+                        "pool '" + name + "' cannot be exported: " + e.getMessage());
+            }
+        }
         closeLive(name);
         r.state = State.EXPORTED;
         store.save(r);
@@ -616,7 +634,7 @@ public class PoolManager {
         if (r.state == State.CREATING) {
             throw ProblemException.conflict("pool '" + name + "' is still being created");
         }
-        Pool pool;
+        LivePool pool;
         try {
             pool = open(r);
         } catch (IOException e) {
@@ -638,6 +656,15 @@ public class PoolManager {
             throw ProblemException.conflict(
                     "pool '" + name + "' is busy: a " + r.saga.kind + " is in progress");
         }
+        LivePool pool = live.get(name);
+        if (pool != null) {
+            try {
+                pool.destroy();
+            } catch (IOException e) {
+                throw ProblemException.conflict(
+                        "pool '" + name + "' cannot be destroyed: " + e.getMessage());
+            }
+        }
         closeLive(name);
         tombstones.add(r.poolId);
         store.addTombstone(r.poolId);
@@ -650,9 +677,119 @@ public class PoolManager {
         publish(new PoolDestroyed(r.poolId, publisher.hostId(), r.name));
     }
 
+    // ---------------------------------------------------------------- freeze and thaw
+
+    /** A freeze in force; {@code autoThaw} is null while the freeze still waits for writes. */
+    private record Freeze(Instant at, long startNanos, ScheduledFuture<?> autoThaw) {}
+
+    /** What a freeze answers: the moment and the chunks that now hold a consistent pool. */
+    public record Frozen(PoolRecord record, Instant frozenAt) {}
+
+    /**
+     * Holds a pool's writes for a consistent copy of its chunk files: waits for the writes in
+     * flight, commits and flushes every device, and holds new writes (reads go on) until {@link
+     * #thaw} or, so that a crashed caller cannot freeze a pool forever, until {@code timeout} has
+     * passed.
+     */
+    public Frozen freeze(String name, Duration timeout) {
+        LivePool pool;
+        PoolRecord r;
+        Freeze pending = new Freeze(Instant.now(), System.nanoTime(), null);
+        synchronized (this) {
+            r = existing(name);
+            requireImported(r, "freeze");
+            pool = live.get(name);
+            if (pool == null) {
+                throw ProblemException.conflict(
+                        "pool '" + name + "' is waiting for its devices and cannot be frozen");
+            }
+            if (frozen.containsKey(name)) {
+                throw ProblemException.conflict("pool '" + name + "' is frozen already");
+            }
+            if (scrubbing.contains(name)) {
+                throw ProblemException.conflict(
+                        "pool '" + name + "' is being scrubbed; a scrub repairs chunks in place");
+            }
+            frozen.put(name, pending);
+        }
+        try {
+            pool.freeze(); // outside the lock: writes in flight may take a while to finish
+        } catch (UnsupportedOperationException e) {
+            endPending(name, pending);
+            throw ProblemException.conflict(
+                    "the " + driver.name() + " driver cannot freeze pool '" + name + "'");
+        } catch (IllegalStateException e) {
+            endPending(name, pending);
+            throw ProblemException.conflict("pool '" + name + "' is frozen already");
+        } catch (IOException e) {
+            endPending(name, pending);
+            throw new ProblemException(
+                    500,
+                    "Freeze failed",
+                    "pool '" + name + "' could not commit before freezing: " + e.getMessage());
+        }
+        synchronized (this) {
+            if (frozen.get(name) != pending || live.get(name) != pool) {
+                pool.thaw();
+                throw ProblemException.conflict(
+                        "pool '" + name + "' was exported or destroyed while freezing");
+            }
+            Instant at = Instant.now();
+            Freeze[] self = new Freeze[1];
+            ScheduledFuture<?> autoThaw =
+                    ticker.schedule(
+                            () -> autoThaw(name, self[0]),
+                            timeout.toMillis(),
+                            TimeUnit.MILLISECONDS);
+            self[0] = new Freeze(at, System.nanoTime(), autoThaw);
+            frozen.put(name, self[0]);
+            LOG.infof("pool %s frozen for at most %d ms", name, timeout.toMillis());
+            return new Frozen(r, at);
+        }
+    }
+
+    /** Lets a frozen pool's held writes go on; answers how long it was frozen. */
+    public synchronized long thaw(String name) {
+        existing(name);
+        Freeze f = frozen.get(name);
+        if (f == null || f.autoThaw() == null) {
+            throw ProblemException.conflict("pool '" + name + "' is not frozen");
+        }
+        endFreeze(name);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - f.startNanos());
+        LOG.infof("pool %s thawed after %d ms", name, millis);
+        return millis;
+    }
+
+    private synchronized void autoThaw(String name, Freeze f) {
+        if (f != null && frozen.get(name) == f) {
+            endFreeze(name);
+            LOG.warnf("pool %s thawed by its freeze timeout: nobody thawed it", name);
+        }
+    }
+
+    private synchronized void endPending(String name, Freeze pending) {
+        frozen.remove(name, pending);
+    }
+
+    /** Ends a freeze, if any: cancels its timer and lets the held writes go. */
+    private void endFreeze(String name) {
+        Freeze f = frozen.remove(name);
+        if (f == null) {
+            return;
+        }
+        if (f.autoThaw() != null) {
+            f.autoThaw().cancel(false);
+        }
+        LivePool pool = live.get(name);
+        if (pool != null) {
+            pool.thaw();
+        }
+    }
+
     /** Scrubs a pool outside the lock: reads keep being served while it runs. */
     public PoolScrubbed scrub(String name) {
-        Pool pool;
+        LivePool pool;
         PoolRecord r;
         synchronized (this) {
             r = existing(name);
@@ -662,15 +799,25 @@ public class PoolManager {
                 throw ProblemException.conflict(
                         "pool '" + name + "' is waiting for its devices and cannot be scrubbed");
             }
+            if (frozen.containsKey(name)) {
+                throw ProblemException.conflict(
+                        "pool '" + name + "' is frozen; a scrub would repair chunks in place");
+            }
+            if (!scrubbing.add(name)) {
+                throw ProblemException.conflict("pool '" + name + "' is being scrubbed already");
+            }
         }
         long start = System.nanoTime();
         ScrubResult result;
         try {
-            pool.flush();
             result = pool.scrub();
         } catch (IOException e) {
             throw new ProblemException(
                     500, "Scrub failed", "scrub of pool '" + name + "' failed: " + e.getMessage());
+        } finally {
+            synchronized (this) {
+                scrubbing.remove(name);
+            }
         }
         PoolScrubbed event =
                 new PoolScrubbed(
@@ -708,15 +855,16 @@ public class PoolManager {
         return r;
     }
 
-    private void serve(PoolRecord r, Pool pool) {
+    private void serve(PoolRecord r, LivePool pool) {
         live.put(r.name, pool);
         lastHealth.put(r.name, pool.health());
-        nbd.addExport(r.name, pool);
+        pool.volume().ifPresent(volume -> nbd.addExport(r.name, volume));
     }
 
     private void closeLive(String name) {
-        Pool pool = live.remove(name);
+        LivePool pool = live.remove(name);
         lastHealth.remove(name);
+        endFreeze(name);
         if (pool == null) {
             return;
         }
@@ -734,7 +882,7 @@ public class PoolManager {
             return;
         }
         try {
-            Pool pool = open(r);
+            LivePool pool = open(r);
             serve(r, pool);
             publishImported(r, pool);
             LOG.infof("imported pool %s (%s)", r.name, pool.health());
@@ -748,39 +896,16 @@ public class PoolManager {
      * left out (up to two per vdev). A grow in flight contributes its chunks: the engine may have
      * added the vdev before a crash.
      */
-    private Pool open(PoolRecord r) throws IOException {
-        List<BlockDevice> devices = new ArrayList<>();
-        List<String> unreachable = new ArrayList<>();
-        for (ChunkRef c : r.allChunks()) {
-            try {
-                devices.add(DeviceOpener.open(c.deviceAddress()));
-            } catch (IOException e) {
-                unreachable.add(c.chunkId() + " (" + e.getMessage() + ")");
-            }
-        }
-        if (!unreachable.isEmpty()) {
-            LOG.warnf("pool %s: devices not reachable: %s", r.name, unreachable);
-        }
-        try {
-            return Pool.importFrom(devices, r.name, PoolOptions.DEFAULTS);
-        } catch (IOException | RuntimeException e) {
-            devices.forEach(PoolManager::closeQuietly);
-            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-        }
+    private LivePool open(PoolRecord r) throws IOException {
+        return driver.assemble(
+                r.name, r.allChunks().stream().map(ChunkRef::deviceAddress).toList());
     }
 
-    private List<BlockDevice> openAll(List<ChunkRef> group, List<BlockDevice> opened)
-            throws IOException {
-        List<BlockDevice> devices = new ArrayList<>();
-        for (ChunkRef c : group) {
-            BlockDevice d = DeviceOpener.open(c.deviceAddress());
-            opened.add(d);
-            devices.add(d);
-        }
-        return devices;
+    private static List<List<String>> addresses(List<List<ChunkRef>> groups) {
+        return groups.stream().map(g -> g.stream().map(ChunkRef::deviceAddress).toList()).toList();
     }
 
-    private void publishImported(PoolRecord r, Pool pool) {
+    private void publishImported(PoolRecord r, LivePool pool) {
         publishQuietly(
                 new PoolImported(
                         r.poolId,
@@ -802,8 +927,14 @@ public class PoolManager {
                 if (r.state == State.IMPORTED && !live.containsKey(r.name)) {
                     tryOpen(r);
                 }
-                Pool pool = live.get(r.name);
+                LivePool pool = live.get(r.name);
                 if (pool != null) {
+                    try {
+                        pool.refresh();
+                    } catch (IOException e) {
+                        LOG.warnf("pool %s: cannot read its state: %s", r.name, e.getMessage());
+                        continue;
+                    }
                     Health now = pool.health();
                     Health before = lastHealth.put(r.name, now);
                     if (before != null && before != now) {
@@ -833,7 +964,7 @@ public class PoolManager {
      */
     private void checkCapacity() {
         for (PoolRecord r : records.values()) {
-            Pool pool = live.get(r.name);
+            LivePool pool = live.get(r.name);
             if (pool == null || pool.size() == 0) {
                 continue;
             }
@@ -933,7 +1064,7 @@ public class PoolManager {
         };
     }
 
-    private static String deviceSummary(Pool pool) {
+    private static String deviceSummary(LivePool pool) {
         StringBuilder s = new StringBuilder();
         pool.status().stream()
                 .filter(d -> d.state() != Health.ONLINE)
@@ -973,14 +1104,6 @@ public class PoolManager {
         } catch (ExecutionException | TimeoutException e) {
             throw new ProblemException(
                     503, "Broker unavailable", "the broker did not take " + what);
-        }
-    }
-
-    private static void closeQuietly(BlockDevice device) {
-        try {
-            device.close();
-        } catch (IOException | RuntimeException ignored) {
-            // Best effort: the device is being given up anyway.
         }
     }
 

@@ -1,4 +1,4 @@
-package io.szpool.pool.engine;
+package io.szpool.pool.driver;
 
 import io.szpool.nbd.BlockDevice;
 import io.szpool.nbd.FileBlockDevice;
