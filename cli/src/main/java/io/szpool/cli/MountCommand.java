@@ -370,7 +370,18 @@ final class MountCommand {
                 mountFs(a);
                 done.add("mount");
                 a.save();
-                growFs(a);
+                try {
+                    growFs(a);
+                } catch (CliException growFailed) {
+                    // The file system is mounted and usable; only the new space is not in it yet.
+                    spec.commandLine()
+                            .getErr()
+                            .println(
+                                    "szpool: warning: the file system did not grow online ("
+                                            + growFailed.getMessage()
+                                            + "); run szpool resize "
+                                            + target);
+                }
                 PrintWriter out = spec.commandLine().getOut();
                 out.printf(
                         "pool %s mounted at %s (%s via %s%s)%n",
@@ -438,12 +449,18 @@ final class MountCommand {
                 // nbdfuse's file keeps the size it connected with: reconnect to see the new one.
                 sh("umount", target.toString());
                 detach(a);
-                Attached again = attach(target, a.pool(), a.volume(), a.fs());
-                a = again;
+                a = attach(target, a.pool(), a.volume(), a.fs());
+                if (a.fs().equals("ext4")) {
+                    // Offline: an online grow of a small ext4 can run out of reserved GDT blocks.
+                    sh(List.of("e2fsck", "-f", "-y", a.device()), false);
+                    sh("resize2fs", a.device());
+                }
                 mountFs(a);
                 a.save();
             }
-            growFs(a);
+            if (!a.fs().equals("ext4") || a.mode().equals("nbd-client")) {
+                growFs(a);
+            }
             long after = Long.parseLong(sh("blockdev", "--getsize64", a.device()));
             spec.commandLine()
                     .getOut()
