@@ -25,14 +25,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -83,7 +81,7 @@ class DeviceDataTest {
         }
         assertFalse(java.util.Arrays.equals(plain, cipher), "the file holds ciphertext");
 
-        assumeTrue(onPath("openssl"), "openssl is not installed");
+        assumeTrue(LocalTools.onPath("openssl"), "openssl is not installed");
         try (XtsKey key = keys.chunkKey(pool, chunkId)) {
             for (int i : new int[] {0, 1, 100, 255}) {
                 long unit = offset / UNIT + i;
@@ -100,22 +98,15 @@ class DeviceDataTest {
 
     @Test
     void nbdcopyWrites256MiBAndReadsTheSameBytes() throws Exception {
-        assumeTrue(onPath("nbdcopy"), "nbdcopy (libnbd-bin) is not installed");
+        assumeTrue(LocalTools.onPath("nbdcopy"), "nbdcopy (libnbd-bin) is not installed");
         String address = provision("p-" + UUID.randomUUID(), 256 * MIB);
         Path scratch = Files.createTempDirectory(Path.of("target"), "nbdcopy");
         Path in = scratch.resolve("in.img");
         Path out = scratch.resolve("out.img");
-        try (RandomAccessFile f = new RandomAccessFile(in.toFile(), "rw")) {
-            byte[] block = new byte[(int) MIB];
-            Random random = new Random(42);
-            for (int i = 0; i < 256; i++) {
-                random.nextBytes(block);
-                f.write(block);
-            }
-        }
-        run("nbdcopy", "--flush", in.toString(), address);
-        run("nbdcopy", address, out.toString());
-        assertEquals(sha256(in), sha256(out));
+        LocalTools.writeRandom(in, 256, 42);
+        LocalTools.run("nbdcopy", "--flush", in.toString(), address);
+        LocalTools.run("nbdcopy", address, out.toString());
+        assertEquals(LocalTools.sha256(in), LocalTools.sha256(out));
         Files.delete(in);
         Files.delete(out);
         Files.delete(scratch);
@@ -196,35 +187,5 @@ class DeviceDataTest {
     private static NbdClient connect(String address) throws IOException {
         URI uri = URI.create(address);
         return NbdClient.connect(uri.getHost(), uri.getPort(), uri.getPath().substring(1));
-    }
-
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " timed out");
-        }
-        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + output);
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 20];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static boolean onPath(String command) {
-        for (String dir : System.getenv("PATH").split(":")) {
-            if (Files.isExecutable(Path.of(dir, command))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -175,6 +175,18 @@ public class ChunkService {
     }
 
     /**
+     * Destroys a chunk if this host has it; false if it has not, which is not an error: a
+     * redelivered or repeated destroy command finds the chunk gone already.
+     */
+    public synchronized boolean destroyIfPresent(String chunkId, boolean force) {
+        if (registry.find(chunkId).isEmpty()) {
+            return false;
+        }
+        destroy(chunkId, force);
+        return true;
+    }
+
+    /**
      * After a restart, brings back every device that was attached when the service stopped. Runs at
      * application priority, after the messaging channels are wired at library priority.
      */

@@ -49,7 +49,12 @@ public class CommandConsumer {
                 chunks.provision(spec(p), p.requestId());
             } else if (command instanceof DestroyChunks d) {
                 for (String chunkId : d.chunkIds()) {
-                    chunks.destroy(chunkId, d.force());
+                    // Idempotent: what is gone already stays gone, the command still succeeds.
+                    if (!chunks.destroyIfPresent(chunkId, d.force())) {
+                        LOG.infof(
+                                "%s %s: chunk %s is not on this host (already destroyed)",
+                                event.type(), command.requestId(), chunkId);
+                    }
                 }
             }
         } catch (ProblemException e) {

@@ -9,31 +9,26 @@ import io.szpool.crypto.EncryptedChunkFile;
 import io.szpool.crypto.XtsKey;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The linux driver for real: kernel loop device and dm-crypt, and the embedded driver's format on
- * the same file in both directions. Runs only as root where cryptsetup and device-mapper exist.
+ * the same file in both directions. Runs only as root where the kernel has device-mapper with the
+ * crypt target and loop devices, and cryptsetup is installed; skipped with the reason otherwise.
  */
 class LinuxDriverDeviceMapperTest {
     @TempDir Path folder;
 
     @Test
     void dmCryptAndTheEmbeddedDriverReadEachOthersChunks() throws Exception {
-        assumeTrue(
-                Files.exists(Path.of("/dev/mapper/control")),
-                "no device-mapper here (/dev/mapper/control is missing)");
-        assumeTrue(
-                Files.isExecutable(Path.of("/usr/sbin/cryptsetup"))
-                        || Files.isExecutable(Path.of("/sbin/cryptsetup")),
-                "cryptsetup is not installed");
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root for dm-crypt");
+        Optional<String> why = KernelDmCrypt.whyNot();
+        assumeTrue(why.isEmpty(), () -> why.orElse(""));
 
         LinuxDriver driver = new LinuxDriver(new CommandRunner(Duration.ofSeconds(60)));
         Path file = folder.resolve("chunk");
