@@ -1,11 +1,14 @@
 package io.szpool.catalog;
 
 import static io.restassured.RestAssured.given;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,6 +26,7 @@ import io.szpool.events.PoolEvent.PoolCapacityAlert;
 import io.szpool.events.Topics;
 import io.szpool.testing.KafkaResource;
 import io.szpool.testing.PostgresResource;
+import io.szpool.testing.TopicReader;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.URL;
@@ -133,6 +137,61 @@ class CatalogApiTest {
                                         "crypto-device-service",
                                         "pool-service",
                                         "sync-service")));
+
+        // Sync lag per pool: tank's last completed generation is weeks old, scratch never had one.
+        given().queryParam("syncLagOver", "P1D")
+                .get("/api/pools")
+                .then()
+                .statusCode(200)
+                .body("poolId", hasItems(tank, history.id("scratch")))
+                .body("find { it.poolId == '" + tank + "' }.syncLagSeconds", greaterThan(86400));
+        given().queryParam("syncLagOver", "P36500D")
+                .get("/api/pools")
+                .then()
+                .body("poolId", not(hasItem(tank)))
+                .body("poolId", hasItem(history.id("scratch")));
+
+        // The same fleet in Prometheus' words; gauges are refreshed at most every five seconds.
+        String tagged = "{pool=\"" + tank + "\"}";
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .untilAsserted(
+                        () ->
+                                given().get("/q/metrics")
+                                        .then()
+                                        .statusCode(200)
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_pool_size_bytes"
+                                                                + tagged
+                                                                + " "
+                                                                + (double) (4 * FleetHistory.GIB)))
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_pool_health{health=\"DEGRADED\",pool=\""
+                                                                + tank
+                                                                + "\"} 1.0"))
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_pool_allocated_bytes"
+                                                                + tagged))
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_pool_last_sync_age_seconds"
+                                                                + tagged))
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_pool_sync_lag_seconds"
+                                                                + tagged))
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_chunks{state=\"faulted\"}"))
+                                        .body(
+                                                containsString(
+                                                        "szpool_catalog_events_consumed_total{topic=\"szpool.sync-events\"}"))
+                                        .body(
+                                                matchesPattern(
+                                                        "(?s).*szpool_catalog_consumer_lag_records\\{topic=\"szpool.pool-events\"\\} [0-9.]+.*")));
     }
 
     @Test
@@ -205,7 +264,7 @@ class CatalogApiTest {
     }
 
     @Test
-    void misplacedAndUnknownEventsAreDeadLetteredAndCounted() throws Exception {
+    void misplacedUnknownAndMalformedEventsAreDeadLetteredWithTheirReason() throws Exception {
         String pool = "pool-" + UUID.randomUUID();
         CloudEvent alert = alert(pool);
         // A pool event on the device topic.
@@ -213,6 +272,35 @@ class CatalogApiTest {
         send(
                 new ProducerRecord<>(
                         Topics.DEVICE_EVENTS, null, pool, misplaced.value(), misplaced.headers()));
+        // A type nobody knows, and a body that is not JSON.
+        ProducerRecord<String, String> unknown = CloudEventRecords.toProducerRecord(alert(pool));
+        unknown.headers().remove("ce_type");
+        unknown.headers().add("ce_type", "io.szpool.pool.teleported.v1".getBytes(UTF_8));
+        send(unknown);
+        ProducerRecord<String, String> broken = CloudEventRecords.toProducerRecord(alert(pool));
+        send(new ProducerRecord<>(Topics.POOL_EVENTS, null, pool, "{not json", broken.headers()));
+        try (TopicReader deadLetters = new TopicReader(bootstrap, Topics.DEAD_LETTERS)) {
+            List<String> reasons =
+                    deadLetters
+                            .records(r -> pool.equals(r.key()), 3, Duration.ofSeconds(60))
+                            .stream()
+                            .map(
+                                    r ->
+                                            new String(
+                                                    r.headers()
+                                                            .lastHeader("dead-letter-reason")
+                                                            .value(),
+                                                    UTF_8))
+                            .toList();
+            assertEquals(3, reasons.size(), reasons.toString());
+            assertTrue(
+                    reasons.stream()
+                            .anyMatch(r -> r.contains("does not belong on szpool.device-events")),
+                    reasons.toString());
+            assertTrue(
+                    reasons.stream().anyMatch(r -> r.contains("io.szpool.pool.teleported.v1")),
+                    reasons.toString());
+        }
         Awaitility.await()
                 .atMost(Duration.ofSeconds(30))
                 .untilAsserted(
@@ -251,6 +339,17 @@ class CatalogApiTest {
                 "/api/events?limit=0|limit must be a whole number",
                 "/api/events?type=io.szpool.nope.v1|type must be an szpool event type",
                 "/api/events/stream?type=nope|type must be an szpool event type",
+                "/api/pools?minUsedPercent=most|minUsedPercent must be a whole number",
+                "/api/chunks?limit=-1|limit must be a whole number",
+                "/api/chunks?stat=faulted|unknown query parameter 'stat'; this endpoint takes"
+                        + " host, limit, pool, state, unsyncedFor",
+                "/api/hosts?notseenfor=PT1H|unknown query parameter 'notseenfor'",
+                "/api/pools?used=80|unknown query parameter 'used'",
+                "/api/pools/tank?verbose=1|unknown query parameter 'verbose'; this endpoint takes"
+                        + " none",
+                "/api/pools/tank/generations?limit=5|unknown query parameter 'limit'",
+                "/api/events?cursor=5|unknown query parameter 'cursor'",
+                "/api/events/stream?pools=x|unknown query parameter 'pools'",
             })
     void badQueryParametersGetProblemDetails(String path, String reason) {
         given().get(path)

@@ -38,11 +38,15 @@ public class CatalogMetrics {
     private final MultiGauge poolSize;
     private final MultiGauge poolAllocated;
     private final MultiGauge poolSyncAge;
+    private final MultiGauge poolSyncLag;
+    private final MultiGauge poolHealth;
+    private final ConsumerLag consumerLag;
     private volatile Instant refreshedAt = Instant.EPOCH;
 
-    public CatalogMetrics(MeterRegistry registry, EntityManager em) {
+    public CatalogMetrics(MeterRegistry registry, EntityManager em, ConsumerLag consumerLag) {
         this.registry = registry;
         this.em = em;
+        this.consumerLag = consumerLag;
         for (ChunkState state : ChunkState.values()) {
             chunksByState.put(state, 0L);
             Gauge.builder("szpool.catalog.chunks", () -> chunks(state))
@@ -62,6 +66,17 @@ public class CatalogMetrics {
                 MultiGauge.builder("szpool.catalog.pool.last.sync.age.seconds")
                         .description("seconds since the pool's last completed sync generation")
                         .register(registry);
+        poolSyncLag =
+                MultiGauge.builder("szpool.catalog.pool.sync.lag.seconds")
+                        .description(
+                                "age of the oldest copy on a target among the pool's live chunks"
+                                        + " (a never synced chunk counts from its creation)")
+                        .register(registry);
+        poolHealth =
+                MultiGauge.builder("szpool.catalog.pool.health")
+                        .description("1 for the pool's health as last reported")
+                        .register(registry);
+        consumerLag.register(registry);
     }
 
     public void consumed(String topic) {
@@ -99,6 +114,7 @@ public class CatalogMetrics {
         }
         try {
             QuarkusTransaction.requiringNew().run(this::read);
+            consumerLag.refresh();
             refreshedAt = Instant.now();
         } catch (RuntimeException e) {
             // A scrape must not fail because the database is away; the last snapshot stays.
@@ -122,11 +138,17 @@ public class CatalogMetrics {
                                 "select p.pool_id, p.size_bytes, p.allocated_bytes, extract(epoch"
                                         + " from now() - (select max(g.finished_at) from"
                                         + " sync_generation g where g.pool_id = p.pool_id and"
-                                        + " g.state = 'completed')) from pool p")
+                                        + " g.state = 'completed')), p.health, extract(epoch from"
+                                        + " now() - l.oldest) from pool p left join (select"
+                                        + " pool_id, min(coalesce(last_synced_at, created_at))"
+                                        + " oldest from chunk where state <> 'DESTROYED' group by"
+                                        + " pool_id) l on l.pool_id = p.pool_id")
                         .getResultList();
         List<MultiGauge.Row<?>> size = new ArrayList<>();
         List<MultiGauge.Row<?>> allocated = new ArrayList<>();
         List<MultiGauge.Row<?>> syncAge = new ArrayList<>();
+        List<MultiGauge.Row<?>> syncLag = new ArrayList<>();
+        List<MultiGauge.Row<?>> health = new ArrayList<>();
         for (Object[] row : pools) {
             Tags tags = Tags.of("pool", (String) row[0]);
             if (row[1] != null) {
@@ -138,9 +160,17 @@ public class CatalogMetrics {
             if (row[3] != null) {
                 syncAge.add(MultiGauge.Row.of(tags, ((Number) row[3]).doubleValue()));
             }
+            if (row[4] != null) {
+                health.add(MultiGauge.Row.of(tags.and("health", (String) row[4]), 1));
+            }
+            if (row[5] != null) {
+                syncLag.add(MultiGauge.Row.of(tags, ((Number) row[5]).doubleValue()));
+            }
         }
         poolSize.register(size, true);
         poolAllocated.register(allocated, true);
         poolSyncAge.register(syncAge, true);
+        poolSyncLag.register(syncLag, true);
+        poolHealth.register(health, true);
     }
 }
