@@ -52,6 +52,7 @@ public final class EncryptedChunkFile implements AutoCloseable {
     private final XtsCipher cipher;
     private final long size;
     private final ConcurrentLinkedQueue<byte[]> scratch = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<ByteBuffer> directScratch = new ConcurrentLinkedQueue<>();
     private volatile boolean punchHoles;
 
     private EncryptedChunkFile(
@@ -121,14 +122,12 @@ public final class EncryptedChunkFile implements AutoCloseable {
                 decryptSkippingHoles(position / UNIT_SIZE, dst.array(), at, n);
                 dst.position(dst.position() + n);
             } else {
-                byte[] buffer = borrow();
-                try {
-                    readCiphertext(position, buffer, 0, n);
-                    decryptSkippingHoles(position / UNIT_SIZE, buffer, 0, n);
-                    dst.put(buffer, 0, n);
-                } finally {
-                    release(buffer);
-                }
+                // Direct (an NBD request): the file reads into it and the cipher works on it,
+                // with no heap array in between.
+                ByteBuffer view = dst.slice(dst.position(), n);
+                readCiphertext(position, view);
+                decryptSkippingHoles(position / UNIT_SIZE, view);
+                dst.position(dst.position() + n);
             }
             done += n;
         }
@@ -141,24 +140,44 @@ public final class EncryptedChunkFile implements AutoCloseable {
     public void write(long offset, ByteBuffer src) throws IOException {
         int length = src.remaining();
         checkRange(offset, length);
+        if (!src.hasArray()) {
+            writeDirect(offset, src);
+            return;
+        }
         byte[] buffer = borrow();
         try {
             for (int done = 0; done < length; ) {
                 int n = Math.min(SLICE, length - done);
                 long unit = (offset + done) / UNIT_SIZE;
-                if (src.hasArray()) {
-                    cipher.encrypt(
-                            unit, src.array(), src.arrayOffset() + src.position(), buffer, 0, n);
-                    src.position(src.position() + n);
-                } else {
-                    src.get(buffer, 0, n);
-                    cipher.encrypt(unit, buffer, 0, n);
-                }
+                cipher.encrypt(unit, src.array(), src.arrayOffset() + src.position(), buffer, 0, n);
+                src.position(src.position() + n);
                 writeFully(ByteBuffer.wrap(buffer, 0, n), offset + done);
                 done += n;
             }
         } finally {
             release(buffer);
+        }
+    }
+
+    /**
+     * A direct source (an NBD request) is encrypted into a direct buffer that the file channel
+     * writes as it is: a heap buffer would cost a copy into the JDK's temporary direct buffer.
+     */
+    private void writeDirect(long offset, ByteBuffer src) throws IOException {
+        int length = src.remaining();
+        ByteBuffer out = borrowDirect();
+        try {
+            for (int done = 0; done < length; ) {
+                int n = Math.min(SLICE, length - done);
+                ByteBuffer in = src.slice(src.position(), n);
+                out.clear().limit(n);
+                cipher.encrypt((offset + done) / UNIT_SIZE, in, out);
+                src.position(src.position() + n);
+                writeFully(out.flip(), offset + done);
+                done += n;
+            }
+        } finally {
+            releaseDirect(out);
         }
     }
 
@@ -191,6 +210,7 @@ public final class EncryptedChunkFile implements AutoCloseable {
         } finally {
             cipher.close();
             scratch.clear();
+            directScratch.clear();
         }
     }
 
@@ -214,6 +234,35 @@ public final class EncryptedChunkFile implements AutoCloseable {
                         offset + runStart * UNIT_SIZE,
                         (u - runStart) * UNIT_SIZE);
                 runStart = -1;
+            }
+        }
+    }
+
+    private void decryptSkippingHoles(long firstUnit, ByteBuffer view) {
+        int units = view.remaining() / UNIT_SIZE;
+        int runStart = -1;
+        for (int u = 0; u <= units; u++) {
+            boolean hole = u == units || Holes.isZero(view.slice(u * UNIT_SIZE, UNIT_SIZE));
+            if (!hole && runStart < 0) {
+                runStart = u;
+            } else if (hole && runStart >= 0) {
+                ByteBuffer run = view.slice(runStart * UNIT_SIZE, (u - runStart) * UNIT_SIZE);
+                cipher.decrypt(firstUnit + runStart, run, run.duplicate());
+                runStart = -1;
+            }
+        }
+    }
+
+    private void readCiphertext(long position, ByteBuffer view) throws IOException {
+        ByteBuffer target = view.duplicate();
+        while (target.hasRemaining()) {
+            int n = channel.read(target, position + target.position());
+            if (n < 0) {
+                // Someone shortened the file under us: what is gone reads as a hole.
+                while (target.hasRemaining()) {
+                    target.put((byte) 0);
+                }
+                return;
             }
         }
     }
@@ -298,6 +347,15 @@ public final class EncryptedChunkFile implements AutoCloseable {
                             + UNIT_SIZE
                             + "-byte units");
         }
+    }
+
+    private ByteBuffer borrowDirect() {
+        ByteBuffer buffer = directScratch.poll();
+        return buffer != null ? buffer : ByteBuffer.allocateDirect(SLICE);
+    }
+
+    private void releaseDirect(ByteBuffer buffer) {
+        directScratch.offer(buffer);
     }
 
     private byte[] borrow() {

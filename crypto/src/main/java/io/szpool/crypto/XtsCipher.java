@@ -2,6 +2,7 @@ package io.szpool.crypto;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -118,6 +119,54 @@ public final class XtsCipher implements AutoCloseable {
         crypt(false, firstUnit, src, srcOffset, dst, dstOffset, length);
     }
 
+    /**
+     * Encrypts {@code src.remaining()} bytes (whole units) from {@code src} into {@code dst},
+     * advancing both positions. For direct buffers (an NBD request, a file read) this saves the
+     * copies through a heap array: the engine reads and writes the buffers directly. The two may be
+     * views of the same memory only if they start at the same address (in place).
+     */
+    public void encrypt(long firstUnit, ByteBuffer src, ByteBuffer dst) {
+        crypt(true, firstUnit, src, dst);
+    }
+
+    /** Decrypts like {@link #encrypt(long, ByteBuffer, ByteBuffer)}. */
+    public void decrypt(long firstUnit, ByteBuffer src, ByteBuffer dst) {
+        crypt(false, firstUnit, src, dst);
+    }
+
+    private void crypt(boolean encrypt, long firstUnit, ByteBuffer src, ByteBuffer dst) {
+        int length = src.remaining();
+        checkUnits(firstUnit, length);
+        if (dst.remaining() < length) {
+            throw new IllegalArgumentException(
+                    "destination has " + dst.remaining() + " bytes left, needs " + length);
+        }
+        Engine engine = borrow();
+        try {
+            for (int done = 0; done < length; ) {
+                int slice = Math.min(SLICE, length - done);
+                // The engine takes the whole slice out of src before it writes dst, so in place
+                // (same memory, separate positions) is safe.
+                src.get(engine.whitened, 0, slice);
+                engine.transform(encrypt, firstUnit + done / unitSize, slice);
+                dst.put(engine.transformed, 0, slice);
+                done += slice;
+            }
+        } finally {
+            release(engine);
+        }
+    }
+
+    private void checkUnits(long firstUnit, int length) {
+        if (length % unitSize != 0) {
+            throw new IllegalArgumentException(
+                    "length " + length + " is not a whole number of " + unitSize + "-byte units");
+        }
+        if (firstUnit < 0 || length / unitSize > (Long.MAX_VALUE / sectorsPerUnit) - firstUnit) {
+            throw new IllegalArgumentException("unit number out of range: " + firstUnit);
+        }
+    }
+
     private void crypt(
             boolean encrypt,
             long firstUnit,
@@ -128,13 +177,7 @@ public final class XtsCipher implements AutoCloseable {
             int length) {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
-        if (length % unitSize != 0) {
-            throw new IllegalArgumentException(
-                    "length " + length + " is not a whole number of " + unitSize + "-byte units");
-        }
-        if (firstUnit < 0 || length / unitSize > (Long.MAX_VALUE / sectorsPerUnit) - firstUnit) {
-            throw new IllegalArgumentException("unit number out of range: " + firstUnit);
-        }
+        checkUnits(firstUnit, length);
         if (src == dst && srcOffset != dstOffset && Math.abs(srcOffset - dstOffset) < length) {
             throw new IllegalArgumentException("source and destination overlap");
         }
@@ -235,6 +278,16 @@ public final class XtsCipher implements AutoCloseable {
                 byte[] dst,
                 int dstOffset,
                 int length) {
+            System.arraycopy(src, srcOffset, whitened, 0, length);
+            transform(encrypt, firstUnit, length);
+            System.arraycopy(transformed, 0, dst, dstOffset, length);
+        }
+
+        /**
+         * XTS over the first {@code length} bytes of {@link #whitened}, result in {@link
+         * #transformed}; {@code whitened} is overwritten.
+         */
+        void transform(boolean encrypt, long firstUnit, int length) {
             int units = length / unitSize;
             int tweakBytes = units * BLOCK;
             for (int u = 0; u < units; u++) {
@@ -245,12 +298,11 @@ public final class XtsCipher implements AutoCloseable {
                 // All first tweaks of the slice in one ECB call with the tweak key.
                 tweakEncrypt.update(tweaks, 0, tweakBytes, tweaks, 0);
                 fillMasks(units);
-                System.arraycopy(src, srcOffset, whitened, 0, length);
                 xorInPlace(whitened, masks, length);
-                // Out of place: given one array for both, the JDK copies the input first.
+                // One ECB call for the data of the slice. Out of place: given one array for both,
+                // the JDK copies the input first.
                 (encrypt ? dataEncrypt : dataDecrypt).update(whitened, 0, length, transformed, 0);
                 xorInPlace(transformed, masks, length);
-                System.arraycopy(transformed, 0, dst, dstOffset, length);
             } catch (ShortBufferException e) {
                 throw new IllegalStateException("ECB output did not fit its own input size", e);
             }

@@ -134,6 +134,42 @@ class XtsCipherTest {
     }
 
     @Test
+    void byteBuffersGiveTheSameBytesAsArraysInPlaceOrNot() {
+        Random random = new Random(5);
+        byte[] plaintext = new byte[(1 << 20) + 3 * 4096]; // several engine slices
+        random.nextBytes(plaintext);
+        try (XtsCipher cipher = new XtsCipher(XtsKey.of(randomKey(random)))) {
+            byte[] expected = plaintext.clone();
+            cipher.encrypt(42, expected, 0, expected.length);
+
+            ByteBuffer src = ByteBuffer.allocateDirect(plaintext.length).put(plaintext).flip();
+            ByteBuffer dst = ByteBuffer.allocateDirect(plaintext.length);
+            cipher.encrypt(42, src, dst);
+            assertEquals(0, src.remaining(), "src consumed");
+            assertEquals(0, dst.remaining(), "dst filled");
+            byte[] viaBuffers = new byte[plaintext.length];
+            dst.flip().get(viaBuffers);
+            assertArrayEquals(expected, viaBuffers, "direct out of place");
+
+            ByteBuffer inPlace = ByteBuffer.allocateDirect(plaintext.length).put(expected).flip();
+            cipher.decrypt(42, inPlace, inPlace.duplicate());
+            byte[] back = new byte[plaintext.length];
+            inPlace.rewind().get(back);
+            assertArrayEquals(plaintext, back, "direct in place");
+
+            ByteBuffer heap = ByteBuffer.wrap(plaintext.clone());
+            cipher.encrypt(42, heap.duplicate(), heap.duplicate());
+            assertArrayEquals(expected, heap.array(), "heap buffers in place");
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cipher.encrypt(0, ByteBuffer.allocate(4096), ByteBuffer.allocate(4095)));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> cipher.encrypt(0, ByteBuffer.allocate(4000), ByteBuffer.allocate(4096)));
+        }
+    }
+
+    @Test
     void matchesAnIndependentXtsAtDmCryptOffsets() throws IOException {
         Optional<ReferenceXts> found = ReferenceXts.find();
         assumeTrue(found.isPresent(), ReferenceXts.whyNone());
