@@ -1,0 +1,106 @@
+#!/bin/bash
+# Runs inside the guest (started by the image's /init.sh): brings up udev, the kernel modules and
+# the network, starts our services with the linux and zfs drivers against the host's broker, runs
+# the scenarios named in config.env and writes one result line per scenario to out/results.
+set -u
+SHARE=/mnt/host
+OUT=$SHARE/out
+# shellcheck disable=SC1091
+. "$SHARE/config.env"
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+BOOT=$(cut -d' ' -f1 /proc/uptime)
+say() { echo "[guest $(cut -d' ' -f1 /proc/uptime)s] $*"; }
+timing() { echo "$1 $2" >> "$OUT/timings"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+say "kernel $(uname -r), booted to init in ${BOOT}s"
+timing boot "$BOOT"
+
+# cryptsetup waits for udev to confirm each dm device; a fresh /run (init.sh) plus a running udevd
+# makes that confirmation arrive.
+t=$(now)
+UDEVD=$(command -v systemd-udevd || echo /lib/systemd/systemd-udevd)
+"$UDEVD" --daemon
+udevadm trigger --action=add
+udevadm settle --timeout=120
+for m in loop dm_crypt zfs; do
+  modprobe "$m" || { say "modprobe $m failed"; echo "setup FAIL 0 modprobe $m" >> "$OUT/results"; exit 1; }
+done
+say "udev and modules in $(since "$t")s; zfs $(cat /sys/module/zfs/version)"
+# qemu's user network: the host is 10.0.2.2 (net.ifnames=0 keeps the name eth0; udev loaded virtio_net).
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+timing udev-and-modules "$(since "$t")"
+
+# Chunk files, service data and pools live on a scratch disk: the root image is a read-only
+# snapshot and 9p is no place for loop devices.
+mkfs.ext4 -q -F /dev/vdb
+mkdir -p /srv/szpool
+mount /dev/vdb /srv/szpool
+cp -a "$SHARE/apps" /srv/szpool/apps
+install -m 0600 "$SHARE/secret/passphrase" /root/passphrase
+if [[ -d $SHARE/in/device-data ]]; then
+  # Chunks that the host made (scenario 3) are handed to this host's service as they are.
+  mkdir -p /srv/szpool/device
+  cp -a --sparse=always "$SHARE/in/device-data/." /srv/szpool/device/
+fi
+
+JAVA_OPTS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx384m)
+PIDS=()
+start_service() {
+  local name=$1 port=$2
+  shift 2
+  local t
+  t=$(now)
+  say "starting $name"
+  java "${JAVA_OPTS[@]}" -Dkafka.bootstrap.servers="$KAFKA" -Dszpool.host-id="$GUEST_HOST_ID" \
+    -Dquarkus.log.file.enabled=false "$@" \
+    -jar "/srv/szpool/apps/$name/quarkus-run.jar" > "$OUT/$name.log" 2>&1 &
+  PIDS+=($!)
+  local limit=$SERVICE_START_TIMEOUT start=$SECONDS
+  until curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready"; do
+    if ! kill -0 "${PIDS[-1]}" 2>/dev/null || (( SECONDS - start > limit )); then
+      say "$name did not become ready within $limit s; see $name.log"
+      echo "setup FAIL $(since "$t") $name did not start" >> "$OUT/results"
+      return 1
+    fi
+    sleep 2
+  done
+  say "$name ready in $(since "$t")s"
+  timing "start-$name" "$(since "$t")"
+}
+
+stop_services() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+}
+
+ok=1
+start_service crypto-device-service 8082 -Dszpool.device.driver=linux \
+  -Dszpool.device.data-dir=/srv/szpool/device -Dszpool.device.passphrase-file=/root/passphrase || ok=0
+if (( ok )) && [[ $NEEDS_POOL == yes ]]; then
+  start_service pool-service 8081 -Dszpool.pool.driver=zfs -Dszpool.pool.data-dir=/srv/szpool/pool \
+    "${POOL_SERVICE_OPTS[@]}" || ok=0
+fi
+
+if (( ok )); then
+  for s in $SCENARIOS; do
+    t=$(now)
+    say "scenario $s"
+    timeout "$SCENARIO_TIMEOUT" bash "$SHARE/guest/scenarios/$s.sh" > "$OUT/scenario-$s.log" 2>&1
+    rc=$?
+    status=PASS
+    (( rc == 0 )) || status=FAIL
+    reason=$(grep -m1 ' FAIL ' "$OUT/scenario-$s.log" | sed 's/.* FAIL //')
+    (( rc == 124 )) && reason="timed out after $SCENARIO_TIMEOUT s"
+    echo "$s $status $(since "$t") ${reason:-}" >> "$OUT/results"
+    say "scenario $s: $status in $(since "$t")s ${reason:-}"
+  done
+fi
+
+stop_services
+zpool list -H 2>/dev/null | sed 's/^/[guest] zpool left: /'
+say "done"
