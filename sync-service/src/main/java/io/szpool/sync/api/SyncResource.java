@@ -7,6 +7,7 @@ import io.szpool.sync.generation.GenerationStore.SyncResult;
 import io.szpool.sync.run.SyncService;
 import io.szpool.sync.run.SyncService.Status;
 import io.szpool.sync.run.SyncService.SyncOrder;
+import io.szpool.sync.schedule.SyncScheduler;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -14,6 +15,8 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.QueryParam;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -22,9 +25,11 @@ import java.util.Set;
 @Path("/syncs")
 public class SyncResource {
     private final SyncService syncs;
+    private final SyncScheduler scheduler;
 
-    public SyncResource(SyncService syncs) {
+    public SyncResource(SyncService syncs, SyncScheduler scheduler) {
         this.syncs = syncs;
+        this.scheduler = scheduler;
     }
 
     /**
@@ -37,7 +42,10 @@ public class SyncResource {
      */
     public record SyncRequest(String target, String source, Integer bwlimitKib) {}
 
-    /** What a sync run did, as the caller sees it. */
+    /**
+     * What a sync run did, as the caller sees it; {@code barrierMillis} is how long the pool's
+     * writes were held for a live capture (absent for chunk files at rest).
+     */
     public record SyncAnswer(
             String poolId,
             String target,
@@ -48,7 +56,8 @@ public class SyncResource {
             long literalBytes,
             long bytesReferenced,
             long durationMs,
-            List<Long> pruned) {}
+            List<Long> pruned,
+            Long barrierMillis) {}
 
     /** Writes a new generation now and answers when its manifest is on the target. */
     @POST
@@ -74,7 +83,8 @@ public class SyncResource {
                 s.literalBytes(),
                 s.bytesReferenced(),
                 s.durationMs(),
-                s.pruned());
+                s.pruned(),
+                s.barrierMillis());
     }
 
     @GET
@@ -127,6 +137,36 @@ public class SyncResource {
             throw ProblemException.notFound("pool " + poolId + " has no sync running");
         }
         return jakarta.ws.rs.core.Response.accepted().build();
+    }
+
+    /** A pool's own sync interval, ISO-8601 ({@code PT5M}); {@code PT0S} = only when asked. */
+    public record ScheduleRequest(String every) {}
+
+    /** When the pool is synced to the default target without being asked. */
+    @GET
+    @Path("/{poolId}/schedule")
+    public SyncScheduler.ScheduleView schedule(@PathParam("poolId") String poolId) {
+        return scheduler.view(poolId);
+    }
+
+    /** Sets the pool's own interval; {@code {"every": null}} goes back to the default. */
+    @PUT
+    @Path("/{poolId}/schedule")
+    public SyncScheduler.ScheduleView schedule(
+            @PathParam("poolId") String poolId, ScheduleRequest request) {
+        if (request == null) {
+            throw ProblemException.badRequest("a body with \"every\" (e.g. \"PT15M\") is needed");
+        }
+        Duration every = null;
+        if (request.every() != null) {
+            try {
+                every = Duration.parse(request.every());
+            } catch (DateTimeParseException e) {
+                throw ProblemException.badRequest(
+                        "every is an ISO-8601 duration such as PT15M, not " + request.every());
+            }
+        }
+        return scheduler.schedule(poolId, every);
     }
 
     @PUT

@@ -35,6 +35,48 @@ public interface SyncConfig {
      */
     Optional<Path> passphraseFile();
 
+    /**
+     * This host's pool-service: a pool it lists as imported is captured live (freeze, snapshot,
+     * thaw); {@code none} captures every pool from its chunk files at rest.
+     */
+    @WithDefault("http://127.0.0.1:8081")
+    String poolServiceUrl();
+
+    /** This host's crypto-device-service: key slots and the snapshots of a live capture. */
+    @WithDefault("http://127.0.0.1:8082")
+    String deviceServiceUrl();
+
+    /**
+     * How long pool-service may hold a pool's writes for a capture before it lets them go by itself
+     * (should this service die between freeze and thaw).
+     */
+    @WithDefault("5s")
+    Duration freezeTimeout();
+
+    /** Timeout of each call to pool-service and crypto-device-service (not the chunk streams). */
+    @WithDefault("30s")
+    Duration serviceTimeout();
+
+    Schedule schedule();
+
+    /** When pools are synced without being asked. */
+    interface Schedule {
+        /**
+         * Every pool of this host with no schedule of its own is synced this often to the default
+         * target ({@code PT0S}: only on demand and after growth).
+         */
+        @WithDefault("PT15M")
+        Duration every();
+
+        /** How often the scheduler looks for pools that are due. */
+        @WithDefault("10s")
+        Duration tick();
+
+        /** Sync a pool to the default target after it grew ({@code PoolGrown}). */
+        @WithDefault("true")
+        boolean afterGrowth();
+    }
+
     Rsync rsync();
 
     interface Rsync {

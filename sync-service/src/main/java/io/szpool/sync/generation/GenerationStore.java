@@ -97,6 +97,7 @@ public final class GenerationStore {
      * @param bytesSent everything rsync put on the wire for chunk images and manifest
      * @param literalBytes chunk bytes that travelled as is (changed regions)
      * @param bytesReferenced chunk bytes linked from the previous generation, not sent
+     * @param barrierMillis how long the source held the pool's writes (null: it held none)
      */
     public record SyncResult(
             long generation,
@@ -106,7 +107,8 @@ public final class GenerationStore {
             long literalBytes,
             long bytesReferenced,
             long durationMs,
-            List<Long> pruned) {}
+            List<Long> pruned,
+            Long barrierMillis) {}
 
     /** Lists the target and opens every manifest it can with {@code keys}. */
     public Catalog catalog(KeyFinder keys, Optional<String> poolId)
@@ -178,6 +180,22 @@ public final class GenerationStore {
             Set<Long> pinned,
             Listener listener)
             throws IOException, InterruptedException {
+        return sync(source, keys, hostId, keep, pinned, Set.of(), listener);
+    }
+
+    /**
+     * As above; {@code suspect} names chunks whose image on the target a verify found missing or
+     * damaged: they are sent again rather than linked forward.
+     */
+    public SyncResult sync(
+            ChunkSource source,
+            TargetKeys keys,
+            String hostId,
+            int keep,
+            Set<Long> pinned,
+            Set<String> suspect,
+            Listener listener)
+            throws IOException, InterruptedException {
         long start = System.nanoTime();
         Catalog catalog = catalog(slot -> Optional.of(keys), Optional.of(source.poolId()));
         Optional<Generation> previous = catalog.latest();
@@ -185,20 +203,43 @@ public final class GenerationStore {
         String folder = keys.generationFolder(number);
         listener.started(number);
 
+        // What the previous generation holds whole on the target: only those chunks may be
+        // linked, and only those a source may skip copying. An image that is gone, has the wrong
+        // size, or that a verify found damaged is sent again.
+        Map<String, ChunkSource.Previous> intact = new HashMap<>();
+        if (previous.isPresent()) {
+            Map<String, Long> sizes = new HashMap<>();
+            for (TargetListing.Entry e : catalog.listing().filesIn(previous.get().folder())) {
+                sizes.put(e.name(), e.size());
+            }
+            for (Manifest.Chunk c : previous.get().manifest().chunks()) {
+                Long size = sizes.get(c.file());
+                if (size != null && size == c.sizeBytes() && !suspect.contains(c.chunkId())) {
+                    intact.put(
+                            c.chunkId(),
+                            new ChunkSource.Previous(c.sha256(), c.sizeBytes(), c.version()));
+                }
+            }
+        }
+        source.capture(intact);
+
         Map<String, String> digests = new HashMap<>();
         for (SourceChunk c : source.chunks()) {
-            digests.put(c.chunkId(), Digests.sha256(c.file()));
+            digests.put(c.chunkId(), c.sha256() != null ? c.sha256() : Digests.sha256(c.file()));
         }
         List<SourceChunk> unchanged = new ArrayList<>();
         List<SourceChunk> changed = new ArrayList<>();
         for (SourceChunk c : source.chunks()) {
-            Optional<Manifest.Chunk> before =
-                    previous.flatMap(g -> g.manifest().chunk(c.chunkId()));
+            ChunkSource.Previous before = intact.get(c.chunkId());
             boolean same =
-                    before.isPresent()
-                            && before.get().sha256().equals(digests.get(c.chunkId()))
-                            && before.get().sizeBytes() == c.sizeBytes()
-                            && before.get().file().equals(keys.chunkFile(c.chunkId()));
+                    before != null
+                            && before.sha256().equals(digests.get(c.chunkId()))
+                            && before.sizeBytes() == c.sizeBytes()
+                            && previous.get()
+                                    .manifest()
+                                    .chunk(c.chunkId())
+                                    .map(m -> m.file().equals(keys.chunkFile(c.chunkId())))
+                                    .orElse(false);
             (same ? unchanged : changed).add(c);
         }
 
@@ -231,8 +272,15 @@ public final class GenerationStore {
                 args.add(linked + "/");
                 args.add(dest);
                 Rsync.Result r = rsync.run(args);
+                if (r.literalBytes() > 0) {
+                    // A source may stage an unchanged chunk as an empty placeholder of the right
+                    // size (it did not read it); if the previous image vanished since the
+                    // listing, rsync sent the placeholder. No manifest for that.
+                    throw new IOException(
+                            "an unchanged chunk's previous image left the target during the run;"
+                                    + " the next run sends it");
+                }
                 sent += r.bytesSent();
-                literal += r.literalBytes();
                 referenced += unchanged.stream().mapToLong(SourceChunk::sizeBytes).sum();
             }
             if (!changed.isEmpty()) {
@@ -290,7 +338,8 @@ public final class GenerationStore {
                                                                             .chunk(c.chunkId())
                                                                             .get()
                                                                             .sentIn()
-                                                                    : number))
+                                                                    : number,
+                                                            c.version()))
                                     .toList());
             Path manifestDir = Files.createDirectories(staging.resolve("manifest"));
             Path manifestFile = manifestDir.resolve(keys.manifestFile(number));
@@ -310,7 +359,8 @@ public final class GenerationStore {
                     literal,
                     referenced,
                     Duration.ofNanos(System.nanoTime() - start).toMillis(),
-                    pruned);
+                    pruned,
+                    source.barrierMillis().isPresent() ? source.barrierMillis().getAsLong() : null);
         } finally {
             deleteTree(staging);
         }
@@ -532,7 +582,8 @@ public final class GenerationStore {
         return Files.createDirectories(workDir.resolve(what + "-" + UUID.randomUUID()));
     }
 
-    static void deleteTree(Path root) {
+    /** Removes a folder and everything under it; a missing folder is fine. */
+    public static void deleteTree(Path root) {
         if (!Files.exists(root)) {
             return;
         }

@@ -34,8 +34,16 @@ public record Manifest(
      * @param sha256 digest of the whole file, lower-case hex
      * @param sentIn the generation whose run sent these bytes (this one, or an earlier one it
      *     links)
+     * @param version the capture source's change stamp of the chunk (null when it has none): the
+     *     next run's source compares it to tell an unchanged chunk without reading it
      */
-    public record Chunk(String chunkId, String file, long sizeBytes, String sha256, long sentIn) {}
+    public record Chunk(
+            String chunkId,
+            String file,
+            long sizeBytes,
+            String sha256,
+            long sentIn,
+            String version) {}
 
     public Manifest {
         layout = Map.copyOf(layout);

@@ -9,8 +9,10 @@ import io.szpool.events.InvalidEventException;
 import io.szpool.events.Topics;
 import io.szpool.service.HostConfig;
 import io.szpool.service.ProblemException;
+import io.szpool.sync.config.SyncConfig;
 import io.szpool.sync.run.SyncService;
 import io.szpool.sync.run.SyncService.SyncOrder;
+import io.szpool.sync.schedule.SyncScheduler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,9 +25,10 @@ import org.jboss.logging.Logger;
 
 /**
  * Carries out the SyncPool commands addressed to this host. A run that fails is reported as
- * SyncFailed by the run itself; a command this host refuses (no such pool, bad target, a run
- * already going) nacks into {@code szpool.dead-letters} with its reason. A request id seen before
- * is a no-op.
+ * SyncFailed by the run itself; a command this host refuses (no such pool, bad target, a run to
+ * another target already going) nacks into {@code szpool.dead-letters} with its reason. A command
+ * for the default target while the pool syncs is coalesced: one more run follows the one going. A
+ * request id seen before is a no-op.
  */
 @ApplicationScoped
 public class CommandConsumer {
@@ -34,6 +37,8 @@ public class CommandConsumer {
 
     private final SyncService syncs;
     private final HostConfig host;
+    private final SyncScheduler scheduler;
+    private final SyncConfig config;
     private final Set<String> done =
             Collections.synchronizedSet(
                     Collections.newSetFromMap(
@@ -44,9 +49,12 @@ public class CommandConsumer {
                                 }
                             }));
 
-    public CommandConsumer(SyncService syncs, HostConfig host) {
+    public CommandConsumer(
+            SyncService syncs, SyncScheduler scheduler, HostConfig host, SyncConfig config) {
         this.syncs = syncs;
+        this.scheduler = scheduler;
         this.host = host;
+        this.config = config;
     }
 
     @Incoming(SyncChannels.COMMANDS)
@@ -61,6 +69,14 @@ public class CommandConsumer {
             return;
         }
         if (done.contains(sync.requestId())) {
+            return;
+        }
+        if ((syncs.running(sync.poolId()) || scheduler.running(sync.poolId()))
+                && (sync.target() == null
+                        || sync.target().equals(config.defaultTarget().orElse(null)))) {
+            // Busy: one more run to the default target follows the one going (coalesced).
+            scheduler.request(sync.poolId(), "command " + sync.requestId());
+            done.add(sync.requestId());
             return;
         }
         try {

@@ -8,5 +8,8 @@ public final class SyncChannels {
     /** Incoming: SyncPool from {@code szpool.commands}. */
     public static final String COMMANDS = "commands";
 
+    /** Incoming: PoolGrown (and the rest, ignored) from {@code szpool.pool-events}. */
+    public static final String POOL_EVENTS = "pool-events";
+
     private SyncChannels() {}
 }

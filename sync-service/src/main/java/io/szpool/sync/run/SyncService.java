@@ -24,12 +24,17 @@ import io.szpool.sync.messaging.SyncChannels;
 import io.szpool.sync.source.AtRestChunkSource;
 import io.szpool.sync.source.ChunkSource;
 import io.szpool.sync.source.ChunkSource.SourceChunk;
+import io.szpool.sync.source.DeviceServiceClient;
+import io.szpool.sync.source.LiveChunkSource;
+import io.szpool.sync.source.PoolServiceClient;
+import io.szpool.sync.source.PoolServiceClient.PoolInfo;
 import io.szpool.sync.target.Rsync;
 import io.szpool.sync.target.RsyncOptions;
 import io.szpool.sync.target.Target;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -40,6 +45,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +70,8 @@ public class SyncService {
     private final Map<String, String> running = new ConcurrentHashMap<>();
     private final Map<String, Rsync> runningRsync = new ConcurrentHashMap<>();
     private final Map<String, LastRun> lastRuns = new ConcurrentHashMap<>();
+    private final PoolServiceClient pools;
+    private final DeviceServiceClient devices;
 
     public SyncService(
             SyncConfig config,
@@ -74,6 +82,14 @@ public class SyncService {
         this.slotKeys = slotKeys;
         this.publisher = publisher;
         this.syncEvents = syncEvents;
+        this.pools =
+                "none".equals(config.poolServiceUrl())
+                        ? null
+                        : new PoolServiceClient(
+                                URI.create(config.poolServiceUrl()), config.serviceTimeout());
+        this.devices =
+                new DeviceServiceClient(
+                        URI.create(config.deviceServiceUrl()), config.serviceTimeout());
     }
 
     /** How the last run of a pool ended, for status. */
@@ -89,9 +105,31 @@ public class SyncService {
     public record SyncOrder(
             Optional<String> target, Optional<Path> source, Optional<Integer> bwlimitKib) {}
 
-    /** Writes a new generation of {@code poolId}; throws 409 while the pool has a run going. */
-    public SyncResult sync(String poolId, SyncOrder order) {
+    /**
+     * Writes a new generation of {@code pool} (its id, or its name at pool-service); throws 409
+     * while the pool has a run going. A pool that pool-service has imported is captured live
+     * (freeze, snapshot, thaw); any other from its chunk files at rest.
+     */
+    public SyncResult sync(String pool, SyncOrder order) {
         Target target = target(order.target());
+        String poolId = pool;
+        if (order.source().isEmpty()) {
+            Optional<PoolInfo> known = poolService(pool);
+            if (known.isPresent()) {
+                poolId = known.get().poolId();
+                if (known.get().imported()) {
+                    LiveChunkSource live =
+                            new LiveChunkSource(
+                                    pools,
+                                    devices,
+                                    known.get().name(),
+                                    poolId,
+                                    workDir().resolve("capture-" + UUID.randomUUID()),
+                                    config.freezeTimeout());
+                    return sync(poolId, target, live, order.bwlimitKib());
+                }
+            }
+        }
         Path dataDir =
                 order.source()
                         .or(config::chunkDataDir)
@@ -109,6 +147,26 @@ public class SyncService {
             throw new UncheckedIOException("cannot read the chunks of pool " + poolId, e);
         }
         return sync(poolId, target, source, order.bwlimitKib());
+    }
+
+    /**
+     * The pool as this host's pool-service knows it; empty when it has none of that name or id, is
+     * not configured ({@code none}) or does not answer: then the at-rest source is the only way,
+     * and it refuses a capture that changed under it.
+     */
+    private Optional<PoolInfo> poolService(String pool) {
+        if (pools == null) {
+            return Optional.empty();
+        }
+        try {
+            return pools.find(pool);
+        } catch (IOException e) {
+            LOG.debugf("pool-service at %s: %s", config.poolServiceUrl(), e.getMessage());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "Service Unavailable", "interrupted");
+        }
     }
 
     /** Writes a new generation from any capture source; the source is closed when done. */
@@ -138,6 +196,7 @@ public class SyncService {
                             host,
                             config.keep(),
                             pins(poolId, target),
+                            suspects(poolId, target),
                             new GenerationStore.Listener() {
                                 @Override
                                 public void started(long n) {
@@ -174,10 +233,14 @@ public class SyncService {
                             target.address(),
                             result.chunks(),
                             result.bytesSent(),
-                            result.durationMs()));
+                            result.durationMs(),
+                            result.bytesReferenced(),
+                            result.barrierMillis()));
+            // What a verify found damaged went again in this generation.
+            saveSuspects(poolId, target, Set.of());
             LOG.infof(
                     "pool %s: generation %d on %s, %d of %d chunks sent, %d bytes sent, %d bytes"
-                            + " referenced, pruned %s",
+                            + " referenced, writes held %s, pruned %s",
                     poolId,
                     result.generation(),
                     target.address(),
@@ -185,6 +248,7 @@ public class SyncService {
                     result.chunks(),
                     result.bytesSent(),
                     result.bytesReferenced(),
+                    result.barrierMillis() == null ? "never" : result.barrierMillis() + " ms",
                     result.pruned());
             lastRuns.put(
                     poolId,
@@ -214,6 +278,41 @@ public class SyncService {
             runningRsync.remove(poolId);
             running.remove(poolId);
         }
+    }
+
+    /** Whether the pool has a sync, verify or restore going. */
+    public boolean running(String poolId) {
+        return running.containsKey(poolId);
+    }
+
+    /**
+     * The pools this host could sync: those pool-service has (live or exported), else those whose
+     * key slot is in the chunk data folder (pool-service not configured or not answering).
+     */
+    public Set<String> knownPools() {
+        Set<String> out = new TreeSet<>();
+        if (pools != null) {
+            try {
+                pools.list().forEach(p -> out.add(p.poolId()));
+                return out;
+            } catch (IOException e) {
+                LOG.debugf("pool-service at %s: %s", config.poolServiceUrl(), e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return out;
+            }
+        }
+        Path keys = config.chunkDataDir().map(d -> d.resolve("keys")).orElse(null);
+        if (keys != null && Files.isDirectory(keys)) {
+            try (java.util.stream.Stream<Path> slots = Files.list(keys)) {
+                slots.map(f -> f.getFileName().toString())
+                        .filter(n -> n.endsWith(".slot"))
+                        .forEach(n -> out.add(n.substring(0, n.length() - ".slot".length())));
+            } catch (IOException e) {
+                LOG.warnf("cannot list %s: %s", keys, e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** Stops the pool's running sync, if any (its rsync is killed; the run reports SyncFailed). */
@@ -280,6 +379,14 @@ public class SyncService {
             CheckReport report =
                     new GenerationStore(rsync(target, Optional.empty()), workDir())
                             .verify(g, catalog.listing());
+            if (g.number() == catalog.latest().map(Generation::number).orElse(-1L)) {
+                // The next run links unchanged chunks from the latest generation: it must send
+                // these again instead of carrying the damage forward.
+                Set<String> bad = new TreeSet<>();
+                report.with(ChunkCheck.MISSING).forEach(c -> bad.add(c.chunkId()));
+                report.with(ChunkCheck.DAMAGED).forEach(c -> bad.add(c.chunkId()));
+                saveSuspects(poolId, target, bad);
+            }
             lastRuns.put(
                     poolId,
                     new LastRun(
@@ -379,15 +486,7 @@ public class SyncService {
         } else {
             set.remove(generation);
         }
-        try {
-            Path file = pinFile(poolId);
-            Files.createDirectories(file.getParent());
-            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-            JSON.writeValue(temp.toFile(), all);
-            Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save the pins of pool " + poolId, e);
-        }
+        writeState(pinFile(poolId), all);
         return Set.copyOf(set);
     }
 
@@ -395,17 +494,56 @@ public class SyncService {
         return Set.copyOf(readPins(poolId).getOrDefault(target.address(), new TreeSet<>()));
     }
 
-    private Map<String, TreeSet<Long>> readPins(String poolId) {
-        Path file = pinFile(poolId);
-        if (!Files.exists(file)) {
-            return new TreeMap<>();
+    /** Chunks of the pool's latest generation on {@code target} that its last verify found bad. */
+    synchronized Set<String> suspects(String poolId, Target target) {
+        return Set.copyOf(
+                readState(
+                                suspectFile(poolId),
+                                new TypeReference<TreeMap<String, TreeSet<String>>>() {})
+                        .getOrDefault(target.address(), new TreeSet<>()));
+    }
+
+    private synchronized void saveSuspects(String poolId, Target target, Set<String> chunkIds) {
+        Path file = suspectFile(poolId);
+        TreeMap<String, TreeSet<String>> all =
+                readState(file, new TypeReference<TreeMap<String, TreeSet<String>>>() {});
+        if (chunkIds.isEmpty()) {
+            if (all.remove(target.address()) == null) {
+                return;
+            }
+        } else {
+            all.put(target.address(), new TreeSet<>(chunkIds));
         }
+        writeState(file, all);
+    }
+
+    private Path suspectFile(String poolId) {
+        return pinFile(poolId).getParent().resolveSibling("suspect").resolve(poolId + ".json");
+    }
+
+    private static <T extends Map<?, ?>> T readState(Path file, TypeReference<T> type) {
         try {
-            return JSON.readValue(
-                    file.toFile(), new TypeReference<TreeMap<String, TreeSet<Long>>>() {});
+            return Files.exists(file)
+                    ? JSON.readValue(file.toFile(), type)
+                    : JSON.readValue("{}", type);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the pins of pool " + poolId, e);
+            throw new UncheckedIOException("cannot read " + file, e);
         }
+    }
+
+    private static void writeState(Path file, Object state) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+            JSON.writeValue(temp.toFile(), state);
+            Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save " + file, e);
+        }
+    }
+
+    private Map<String, TreeSet<Long>> readPins(String poolId) {
+        return readState(pinFile(poolId), new TypeReference<TreeMap<String, TreeSet<Long>>>() {});
     }
 
     private Path pinFile(String poolId) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * A consistent set of one pool's chunk files, captured at one instant: what a sync run copies. The
@@ -11,13 +12,46 @@ import java.util.Map;
  * snapshot source: drops the snapshot).
  *
  * <p>Implementations: {@link AtRestChunkSource} (chunk files of a pool that is exported or stopped,
- * checked for changes); the copy-on-write snapshot coordinated with pool-service (flush, freeze,
- * snapshot, thaw) plugs in here later, see sync-service/DESIGN.md.
+ * checked for changes) and {@link LiveChunkSource} (a copy-on-write snapshot of an imported pool's
+ * devices, taken while pool-service holds its writes), see sync-service/DESIGN.md.
  */
 public interface ChunkSource extends AutoCloseable {
 
-    /** One chunk file of the capture. */
-    record SourceChunk(String chunkId, Path file, long sizeBytes) {}
+    /**
+     * One chunk file of the capture.
+     *
+     * @param sha256 the file's digest when the source already knows it (computed while it copied
+     *     the chunk, or carried over from the previous generation for an unchanged chunk); null
+     *     makes the run read the file to digest it
+     * @param version the source's change stamp of the chunk (a snapshot's epoch and write count),
+     *     kept in the manifest so the next capture can tell an unchanged chunk without reading it;
+     *     null when the source has none
+     */
+    record SourceChunk(String chunkId, Path file, long sizeBytes, String sha256, String version) {
+        public SourceChunk(String chunkId, Path file, long sizeBytes) {
+            this(chunkId, file, sizeBytes, null, null);
+        }
+    }
+
+    /**
+     * A chunk as the previous generation holds it, when its image is on the target whole (present,
+     * right size, not found damaged by a verify): a source may then skip copying it if its version
+     * is still the same.
+     */
+    record Previous(String sha256, long sizeBytes, String version) {}
+
+    /**
+     * Takes the capture, once per run, before {@link #chunks()}. A source that captures up front
+     * (chunk files at rest) does nothing here.
+     *
+     * @param previous by chunk id, what the previous generation holds intact on the target
+     */
+    default void capture(Map<String, Previous> previous) throws IOException, InterruptedException {}
+
+    /** How long the pool's writes were held for the capture, when the source held them at all. */
+    default OptionalLong barrierMillis() {
+        return OptionalLong.empty();
+    }
 
     String poolId();
 
