@@ -75,20 +75,11 @@ class PoolLifecycleTest {
         Path passphrase = dir.resolve("passphrase");
         Files.writeString(passphrase, "pool test passphrase " + UUID.randomUUID() + "\n");
         device =
-                ServiceProcess.start(
-                        "crypto-device-service",
+                PoolServices.startDeviceService(
                         "crypto-device-service-" + dir.getFileName(),
-                        Map.of(
-                                "kafka.bootstrap.servers",
-                                KafkaBroker.shared().bootstrapServers(),
-                                "szpool.host-id",
-                                HOST,
-                                "szpool.device.data-dir",
-                                dir.resolve("device").toString(),
-                                "szpool.device.nbd.port",
-                                "0",
-                                "szpool.device.passphrase-file",
-                                passphrase.toString()));
+                        HOST,
+                        dir.resolve("device"),
+                        passphrase);
     }
 
     @AfterAll

@@ -55,11 +55,22 @@ public record PoolView(
             List<ChunkRef> chunks = r.vdevs.get(v);
             List<DeviceView> devices = new ArrayList<>();
             if (pool != null && v < pool.vdevCount()) {
+                // A device left out at import (no answer, no label, too short) has no name in the
+                // engine: it is one of the vdev's chunks that no present device matches.
+                List<ChunkRef> unmatched = new ArrayList<>(chunks);
+                for (DeviceStatus d : pool.status()) {
+                    if (d.vdev() == v) {
+                        unmatched.remove(match(chunks, d.device()));
+                    }
+                }
                 for (DeviceStatus d : pool.status()) {
                     if (d.vdev() != v) {
                         continue;
                     }
                     ChunkRef chunk = match(chunks, d.device());
+                    if (chunk == null && !unmatched.isEmpty()) {
+                        chunk = unmatched.remove(0);
+                    }
                     devices.add(
                             new DeviceView(
                                     d.column(),
