@@ -69,13 +69,7 @@ class CatalogBenchIT {
     private void run(PrintStream out, int pools, int chunks, int queries) throws Exception {
         String bootstrap = KafkaBroker.shared().bootstrapServers();
         Postgres pg = Postgres.shared();
-        String database = "catalog_bench_" + UUID.randomUUID().toString().substring(0, 8);
-        try (Connection admin =
-                        DriverManager.getConnection(pg.jdbcUrl(), pg.user(), pg.password());
-                Statement s = admin.createStatement()) {
-            s.execute("create database " + database);
-        }
-        String url = pg.jdbcUrl().replaceFirst("/[^/?]+(\\?|$)", "/" + database + "$1");
+        String url = NewDatabase.create(pg, "catalog_bench");
         String run = UUID.randomUUID().toString().substring(0, 6);
         int hosts = Math.max(1, pools / POOLS_PER_HOST);
 

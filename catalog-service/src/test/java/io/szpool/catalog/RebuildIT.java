@@ -34,13 +34,7 @@ class RebuildIT {
         String bootstrap = KafkaBroker.shared().bootstrapServers();
         Postgres pg = Postgres.shared();
         // A database of its own: a rebuild drops everything in the catalog's database.
-        String database = "catalog_rebuild_" + UUID.randomUUID().toString().substring(0, 8);
-        try (Connection admin =
-                        DriverManager.getConnection(pg.jdbcUrl(), pg.user(), pg.password());
-                Statement s = admin.createStatement()) {
-            s.execute("create database " + database);
-        }
-        String url = pg.jdbcUrl().replaceFirst("/[^/?]+(\\?|$)", "/" + database + "$1");
+        String url = NewDatabase.create(pg, "catalog_rebuild");
         String suffix = "~" + UUID.randomUUID().toString().substring(0, 8);
         FleetHistory history = new FleetHistory(suffix);
         Publish.events(bootstrap, history.inOrder());
