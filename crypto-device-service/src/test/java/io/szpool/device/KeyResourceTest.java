@@ -138,6 +138,47 @@ class KeyResourceTest {
         given().post("/keys/a..b/verify").then().statusCode(400);
     }
 
+    /**
+     * A slot sealed under another passphrase (a host configured with the wrong one): provisioning
+     * into that pool is a clear 403 and makes no chunk file or record, and never a wrong key.
+     */
+    @Test
+    void aPassphraseThatDoesNotOpenThePoolsSlotIs403AndProvisionsNothing() throws Exception {
+        String pool = "k-" + UUID.randomUUID();
+        Files.createDirectories(slot(pool).getParent());
+        try (MasterKey master = MasterKey.generate()) {
+            KeySlot.seal(master, "somebody else's passphrase".toCharArray()).write(slot(pool));
+        }
+        byte[] sealed = Files.readAllBytes(slot(pool));
+        long chunksBefore = filesIn("chunks");
+        long recordsBefore = filesIn("records");
+        given().contentType(ContentType.JSON)
+                .body("{\"poolId\":\"" + pool + "\",\"count\":2,\"sizeBytes\":67108864}")
+                .post("/chunks")
+                .then()
+                .statusCode(403)
+                .contentType("application/problem+json")
+                .body("detail", containsString("passphrase does not open the key slot of pool"));
+        given().post("/keys/" + pool + "/verify").then().statusCode(403);
+        assertEquals(chunksBefore, filesIn("chunks"), "no chunk file made");
+        assertEquals(recordsBefore, filesIn("records"), "no chunk record made");
+        given().get("/chunks?pool=" + pool)
+                .then()
+                .statusCode(200)
+                .body("chunks.size()", equalTo(0));
+        assertArrayEquals(sealed, Files.readAllBytes(slot(pool)), "the slot is left alone");
+    }
+
+    private long filesIn(String folder) throws Exception {
+        Path dir = dataDir.toAbsolutePath().resolve(folder);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var files = Files.list(dir)) {
+            return files.count();
+        }
+    }
+
     @Test
     void aCorruptSlotIsAClearErrorAndStaysAsItWas() throws Exception {
         String pool = "k-" + UUID.randomUUID();
