@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class LiveStack implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final long CHUNK = 64L << 20;
+    static final long DEFAULT_CHUNK = 64L << 20;
     static final String PASSPHRASE = "live capture passphrase " + UUID.randomUUID();
 
     final Path dir;
@@ -46,8 +46,15 @@ final class LiveStack implements AutoCloseable {
     String poolId;
     URI volume;
 
+    final long chunkSize;
+
     LiveStack(Path dir) throws IOException {
+        this(dir, DEFAULT_CHUNK);
+    }
+
+    LiveStack(Path dir, long chunkSize) throws IOException {
         this.dir = dir;
+        this.chunkSize = chunkSize;
         Files.createDirectories(dir);
         passphraseFile = dir.resolve("passphrase");
         Files.writeString(passphraseFile, PASSPHRASE + "\n");
@@ -109,7 +116,7 @@ final class LiveStack implements AutoCloseable {
                                 + "\",\"width\":"
                                 + width
                                 + ",\"chunkSizeBytes\":"
-                                + CHUNK
+                                + chunkSize
                                 + ",\"vdevs\":1}");
         assertEquals(201, r.statusCode(), r.body());
         JsonNode view = JSON.readTree(r.body());

@@ -2,16 +2,20 @@ package io.szpool.sync;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.szpool.nbd.NbdClient;
 import io.szpool.sync.generation.GenerationStore;
 import io.szpool.sync.generation.GenerationStore.SyncResult;
 import io.szpool.sync.generation.TargetKeys;
 import io.szpool.sync.source.AtRestChunkSource;
+import io.szpool.sync.source.LiveChunkSource;
 import io.szpool.sync.target.Rsync;
 import io.szpool.sync.target.RsyncOptions;
 import io.szpool.sync.target.Target;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +36,10 @@ class SyncBenchIT {
 
     @Test
     void bench() throws Exception {
-        assumeTrue(System.getProperty("szpool.bench") != null, "run through bench/run");
+        assumeTrue(
+                System.getProperty("szpool.bench") != null
+                        && System.getProperty("szpool.bench.live") == null,
+                "run through bench/run");
         int chunks = Integer.getInteger("szpool.bench.chunks", 6);
         long chunkMiB = Long.getLong("szpool.bench.chunkMiB", 64);
         long size = chunkMiB << 20;
@@ -145,6 +152,147 @@ class SyncBenchIT {
         }
         Path report = Path.of("target/bench.txt");
         Files.write(report, out);
+    }
+
+    /**
+     * The same comparison with the live capture: a real pool of CHUNKS chunks (width CHUNKS,
+     * RAID-Z2) at pool-service, filled and changed through its NBD volume, synced through freeze,
+     * snapshot and thaw; unchanged chunks are known by their (epoch, writes) and neither read nor
+     * digested. The peers copy the same chunk files from crypto-device-service's folder.
+     */
+    @Test
+    void benchLive() throws Exception {
+        assumeTrue(System.getProperty("szpool.bench.live") != null, "run through bench/run");
+        int chunks = Integer.getInteger("szpool.bench.chunks", 6);
+        long chunkMiB = Math.max(64, Long.getLong("szpool.bench.chunkMiB", 64));
+        List<String> out = new ArrayList<>();
+        try (LiveStack stack = new LiveStack(tmp.resolve("stack"), chunkMiB << 20);
+                RsyncDaemon daemon = new RsyncDaemon(tmp.resolve("daemon"))) {
+            stack.requireCaptureApi();
+            stack.createPool(chunks);
+            long volumeSize;
+            Random random = new Random(7);
+            try (NbdClient volume = stack.openVolume()) {
+                volumeSize = volume.size();
+                byte[] block = new byte[1 << 20];
+                for (long at = 0; at + block.length <= volumeSize; at += block.length) {
+                    random.nextBytes(block);
+                    volume.write(at, ByteBuffer.wrap(block), false);
+                }
+                volume.flush();
+            }
+            RsyncOptions options =
+                    RsyncOptions.defaults()
+                            .withCredentials(
+                                    Optional.of(daemon.passwordFile),
+                                    Optional.empty(),
+                                    Optional.empty(),
+                                    Optional.empty());
+            GenerationStore store =
+                    new GenerationStore(
+                            new Rsync(Target.parse(daemon.url("szpool")), options),
+                            tmp.resolve("work"));
+            Rsync plain = new Rsync(Target.parse(daemon.url("plain")), options);
+            Path chunkDir = stack.dir.resolve("device").resolve("chunks");
+            Path repo = tmp.resolve("restic");
+            Path pw = tmp.resolve("restic-pw");
+            Files.writeString(pw, "bench\n");
+            List<String> restic =
+                    List.of("restic", "-q", "-r", repo.toString(), "-p", pw.toString());
+            try (TargetKeys keys = stack.targetKeys()) {
+                long t0 = System.nanoTime();
+                SyncResult first = liveSync(stack, store, keys, 1);
+                out.add(
+                        String.format(
+                                "first sync (live): %d bytes sent, %.2f s, writes held %d ms",
+                                first.bytesSent(), secs(t0), first.barrierMillis()));
+                plain.run(List.of("-a", "--mkpath", chunkDir + "/", daemon.url("plain") + "/"));
+                boolean haveRestic = run(concat(restic, "init"));
+                if (haveRestic) {
+                    run(concat(restic, "backup", chunkDir.toString()));
+                }
+
+                long writes = Math.max(1, volumeSize / 100 / 65536);
+                try (NbdClient volume = stack.openVolume()) {
+                    byte[] block = new byte[65536];
+                    for (long i = 0; i < writes; i++) {
+                        random.nextBytes(block);
+                        long at = (long) random.nextInt((int) (volumeSize / 65536)) * 65536;
+                        volume.write(at, ByteBuffer.wrap(block), false);
+                    }
+                    volume.flush();
+                }
+                long changed = writes * 65536;
+                out.add(
+                        String.format(
+                                "changed: %d random 64 KiB writes to the volume = %d bytes (1%% of"
+                                        + " %d)",
+                                writes, changed, volumeSize));
+
+                t0 = System.nanoTime();
+                SyncResult second = liveSync(stack, store, keys, 2);
+                double ours = secs(t0);
+                t0 = System.nanoTime();
+                Rsync.Result p =
+                        plain.run(List.of("-a", chunkDir + "/", daemon.url("plain") + "/"));
+                double plainSecs = secs(t0);
+                out.add(
+                        String.format(
+                                "second sync, szpool live: %12d bytes sent (%.2fx the volume"
+                                        + " change, %.2fx rsync's), literal %d, %d of %d chunks"
+                                        + " sent, writes held %d ms, %.2f s",
+                                second.bytesSent(),
+                                (double) second.bytesSent() / changed,
+                                (double) second.bytesSent() / p.bytesSent(),
+                                second.literalBytes(),
+                                second.chunksSent(),
+                                second.chunks(),
+                                second.barrierMillis(),
+                                ours));
+                out.add(
+                        String.format(
+                                "second sync, rsync -a:    %12d bytes sent (%.2fx the volume"
+                                        + " change), literal %d, %.2f s (szpool time %.2fx)",
+                                p.bytesSent(),
+                                (double) p.bytesSent() / changed,
+                                p.literalBytes(),
+                                plainSecs,
+                                ours / plainSecs));
+                if (haveRestic) {
+                    t0 = System.nanoTime();
+                    run(concat(restic, "backup", chunkDir.toString()));
+                    double r = secs(t0);
+                    out.add(
+                            String.format(
+                                    "second backup, restic:    %.2f s (szpool time %.2fx)",
+                                    r, ours / r));
+                } else {
+                    out.add("restic: not installed, peer skipped");
+                }
+            }
+        }
+        Files.write(Path.of("target/bench.txt"), out);
+    }
+
+    static SyncResult liveSync(LiveStack stack, GenerationStore store, TargetKeys keys, int n)
+            throws Exception {
+        try (LiveChunkSource source =
+                new LiveChunkSource(
+                        stack.poolClient(),
+                        stack.deviceClient(),
+                        stack.poolName,
+                        stack.poolId,
+                        stack.dir.resolve("capture-" + n),
+                        Duration.ofSeconds(5))) {
+            return store.sync(
+                    source, keys, "bench", 7, Set.of(), new GenerationStore.Listener() {});
+        }
+    }
+
+    static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
     }
 
     static SyncResult sync(GenerationStore store, TestPool pool, TargetKeys keys) throws Exception {
