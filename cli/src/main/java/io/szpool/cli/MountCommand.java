@@ -291,7 +291,10 @@ final class MountCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "The pool.")
         String name;
 
-        @Parameters(index = "1", paramLabel = "DIR", description = "An existing empty folder.")
+        @Parameters(
+                index = "1",
+                paramLabel = "DIR",
+                description = "An empty folder (made when absent).")
         Path dir;
 
         @Option(
@@ -308,7 +311,7 @@ final class MountCommand {
                         "--fs must be ext4, xfs or btrfs, not " + fs, CliException.BAD_INPUT);
             }
             Path target = dir.toAbsolutePath().normalize();
-            if (!Files.isDirectory(target)) {
+            if (Files.exists(target) && !Files.isDirectory(target)) {
                 throw new CliException(target + " is not a folder", CliException.BAD_INPUT);
             }
             if (isMountPoint(target)) {
@@ -330,6 +333,12 @@ final class MountCommand {
                         CliException.CONFLICT);
             }
             requireRoot();
+            try {
+                // The line `szpool up` prints names /mnt/szpool: it works without a mkdir first.
+                Files.createDirectories(target);
+            } catch (IOException e) {
+                throw new CliException("cannot create " + target + ": " + e.getMessage());
+            }
             URI volume = URI.create(pool.path("nbdExport").asText());
             Attached a = attach(target, name, volume, fs);
             List<String> done = new ArrayList<>();

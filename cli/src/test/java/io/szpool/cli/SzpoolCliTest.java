@@ -244,7 +244,7 @@ class SzpoolCliTest {
             {"restore", "tank"},
             {"restore", "tank", "--from", "/x", "--generation", "0", "--sync-url", nowhere},
             {"mount", "tank", data.toString(), "--fs", "ntfs", "--pool-url", nowhere},
-            {"mount", "tank", data.resolve("no-such-dir").toString(), "--pool-url", nowhere},
+            {"mount", "tank", passphrase.toString(), "--pool-url", nowhere},
             {"mount", "tank"},
             {"events", "--idle", "soon"}
         };

@@ -76,10 +76,10 @@ class FleetIT {
         assertTrue(joined.out().contains("fleet:       Kafka " + broker), joined.out());
         assertTrue(!Files.exists(hostB.data().resolve("kafka")), "a joining host runs no broker");
 
-        hostA.ok("pool", "create", "alpha", "--width", "4", "--chunk-size", "16M");
-        hostB.ok("pool", "create", "beta", "--width", "5", "--chunk-size", "16M");
+        hostA.ok("pool", "create", "alpha", "--width", "4", "--chunk-size", "64M");
+        hostB.ok("pool", "create", "beta", "--width", "5", "--chunk-size", "64M");
         // The same name on the other host is that host's own pool, not a conflict.
-        hostB.ok("pool", "create", "alpha", "--width", "4", "--chunk-size", "16M");
+        hostB.ok("pool", "create", "alpha", "--width", "4", "--chunk-size", "64M");
 
         Set<String> chunksA = chunkFiles(hostA);
         Set<String> chunksB = chunkFiles(hostB);

@@ -43,6 +43,11 @@ final class SzpoolRun {
     }
 
     Result run(String... args) {
+        return runWithPath(null, args);
+    }
+
+    /** Runs with PATH replaced (null: unchanged), to show what happens without a tool. */
+    Result runWithPath(String path, String... args) {
         List<String> command = new ArrayList<>();
         command.add(ProjectLayout.root().resolve("szpool").toString());
         command.addAll(Arrays.asList(args));
@@ -51,6 +56,9 @@ final class SzpoolRun {
         env.put("SZPOOL_CONFIG", data.resolve("szpool.properties").toString());
         env.remove("SZPOOL_PASSPHRASE");
         env.put("SZPOOL_NO_BUILD", "1");
+        if (path != null) {
+            env.put("PATH", path);
+        }
         try {
             Path out = Files.createTempFile("szpool-out", ".txt");
             Path err = Files.createTempFile("szpool-err", ".txt");
@@ -102,6 +110,21 @@ final class SzpoolRun {
                     "szpool " + String.join(" ", args) + " exited " + r.exit() + ":\n" + r.both());
         }
         return r;
+    }
+
+    /** Runs a system command for a test's setup; fails the test when it fails. */
+    static void sh(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).inheritIO().start();
+            if (p.waitFor() != 0) {
+                throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** An offset that moves all nine ports of SPEC.md onto free ones. */
