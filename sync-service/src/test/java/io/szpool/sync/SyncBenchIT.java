@@ -204,8 +204,15 @@ class SyncBenchIT {
                 SyncResult first = liveSync(stack, store, keys, 1);
                 out.add(
                         String.format(
-                                "first sync (live): %d bytes sent, %.2f s, writes held %d ms",
-                                first.bytesSent(), secs(t0), first.barrierMillis()));
+                                "first sync (live): %d chunks, %d bytes sent, %.2f s, writes held"
+                                        + " %d ms",
+                                first.chunks(),
+                                first.bytesSent(),
+                                secs(t0),
+                                first.barrierMillis()));
+                try (var files = Files.list(chunkDir)) {
+                    out.add("chunk files at crypto-device-service: " + files.count());
+                }
                 plain.run(List.of("-a", "--mkpath", chunkDir + "/", daemon.url("plain") + "/"));
                 boolean haveRestic = run(concat(restic, "init"));
                 if (haveRestic) {

@@ -152,6 +152,10 @@ public final class LiveChunkSource implements ChunkSource {
             }
         }
         chunks = List.copyOf(out);
+        LOG.infof(
+                "pool %s: %d of %d chunks changed since the previous generation and copied from"
+                        + " snapshot %s",
+                pool, chunksCopied, out.size(), snapshot.snapshotId());
     }
 
     @Override
