@@ -104,11 +104,16 @@ final class RestoreCommand implements Callable<Integer> {
                     chunks - damaged - missing,
                     damaged,
                     missing,
-                    damaged + missing > 0
-                            ? " " + answer.path("damaged") + answer.path("missing")
-                            : "");
+                    (damaged > 0 ? "; damaged: " + ids(answer.path("damaged")) : "")
+                            + (missing > 0 ? "; missing: " + ids(answer.path("missing")) : ""));
         }
         out.flush();
         return 0;
+    }
+
+    private static String ids(JsonNode list) {
+        StringBuilder b = new StringBuilder();
+        list.forEach(id -> b.append(b.length() == 0 ? "" : " ").append(id.asText()));
+        return b.toString();
     }
 }
