@@ -5,6 +5,7 @@ const SILENT_MS = 15 * 60 * 1000;
 const CAPACITY_ALERT = 80; // percent, as pool-service's default capacity alert
 const CHARTED_POOLS = 12; // each charted pool costs two requests per refresh
 const MAX_CHUNKS = 3000;
+const MAX_ALERTS = 24;
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
   const e = document.createElement(tag);
@@ -102,7 +103,10 @@ function renderAlerts(hosts, pools, chunks) {
       items.push(el("li", { "data-alert": "silent", "data-host": h.hostId }, `host ${h.hostId} silent since ${ago(h.lastSeen)}`));
     }
   }
-  $("#alerts").replaceChildren(...(items.length ? items : [el("li", { class: "none" }, "none")]));
+  // A whole fleet in trouble would bury the page; the first ones and a count are enough here.
+  const shown = items.slice(0, MAX_ALERTS);
+  if (items.length > MAX_ALERTS) shown.push(el("li", { class: "more" }, `and ${items.length - MAX_ALERTS} more`));
+  $("#alerts").replaceChildren(...(items.length ? shown : [el("li", { class: "none" }, "none")]));
 }
 
 function renderHosts(hosts) {

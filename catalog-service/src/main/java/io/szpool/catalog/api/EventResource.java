@@ -107,7 +107,12 @@ public class EventResource {
     public Multi<CatalogedEvent> stream(
             @QueryParam("pool") String pool, @QueryParam("type") String type) {
         type(type);
+        // A batch commits many events at once; each client gets its own buffer so that a burst does
+        // not fail it for lack of requests. A client 10,000 events behind is dropped and its
+        // EventSource reconnects.
         return stream.events()
+                .onOverflow()
+                .buffer(10_000)
                 .filter(e -> !Params.present(pool) || pool.equals(e.poolId()))
                 .filter(e -> !Params.present(type) || type.equals(e.type()));
     }

@@ -4,7 +4,7 @@ import io.smallrye.common.annotation.Blocking;
 import io.szpool.events.Command;
 import io.szpool.events.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /** The Kafka side of the catalog for {@code szpool.commands}: only Command records belong there. */
@@ -16,10 +16,11 @@ public class CommandsConsumer {
         this.intake = intake;
     }
 
-    // Hibernate ORM is blocking, so the handler runs on a worker thread, one record at a time.
+    // Hibernate ORM is blocking, so the handler runs on a worker thread, one polled batch at a
+    // time (in order: the next batch waits for this one).
     @Incoming(CatalogChannels.COMMANDS)
     @Blocking
-    public void consume(ConsumerRecord<String, String> record) {
-        intake.take(record, Topics.COMMANDS, Command.class);
+    public void consume(ConsumerRecords<String, String> records) {
+        intake.take(records, Topics.COMMANDS, Command.class);
     }
 }

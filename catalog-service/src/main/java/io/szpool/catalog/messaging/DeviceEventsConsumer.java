@@ -4,7 +4,7 @@ import io.smallrye.common.annotation.Blocking;
 import io.szpool.events.DeviceEvent;
 import io.szpool.events.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
@@ -19,10 +19,11 @@ public class DeviceEventsConsumer {
         this.intake = intake;
     }
 
-    // Hibernate ORM is blocking, so the handler runs on a worker thread, one record at a time.
+    // Hibernate ORM is blocking, so the handler runs on a worker thread, one polled batch at a
+    // time (in order: the next batch waits for this one).
     @Incoming(CatalogChannels.DEVICE_EVENTS)
     @Blocking
-    public void consume(ConsumerRecord<String, String> record) {
-        intake.take(record, Topics.DEVICE_EVENTS, DeviceEvent.class);
+    public void consume(ConsumerRecords<String, String> records) {
+        intake.take(records, Topics.DEVICE_EVENTS, DeviceEvent.class);
     }
 }

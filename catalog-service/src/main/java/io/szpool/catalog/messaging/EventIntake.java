@@ -7,36 +7,71 @@ import io.szpool.events.CloudEventRecords;
 import io.szpool.events.Event;
 import io.szpool.events.InvalidEventException;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.jboss.logging.Logger;
 
 /**
- * What every channel adapter does with a record: read it into a typed event, check that it belongs
- * on the topic it came from, hand it to the handler and count it. Anything thrown nacks the record,
- * which the channel's dead-letter-queue strategy moves to {@code szpool.dead-letters} with the
- * message as reason.
+ * What every channel adapter does with a polled batch of records: read each into a typed event and
+ * check that it belongs on the topic it came from, apply the batch in one transaction and count it.
+ * A record that cannot be read goes to {@code szpool.dead-letters} with the reason; if the batch's
+ * transaction fails, its events are applied again one transaction each, so that only the event that
+ * fails is dead-lettered and the others are cataloged.
  */
 @ApplicationScoped
 public class EventIntake {
+    private static final Logger LOG = Logger.getLogger(EventIntake.class);
+
     private final CatalogEventHandler handler;
     private final CatalogMetrics metrics;
+    private final DeadLetters deadLetters;
 
-    public EventIntake(CatalogEventHandler handler, CatalogMetrics metrics) {
+    public EventIntake(
+            CatalogEventHandler handler, CatalogMetrics metrics, DeadLetters deadLetters) {
         this.handler = handler;
         this.metrics = metrics;
+        this.deadLetters = deadLetters;
     }
 
     public void take(
-            ConsumerRecord<String, String> record, String topic, Class<? extends Event> family) {
-        try {
-            CloudEvent event = CloudEventRecords.fromRecord(record.headers(), record.value());
-            if (!family.isInstance(event.data())) {
-                throw new InvalidEventException(event.type() + " does not belong on " + topic);
+            ConsumerRecords<String, String> records, String topic, Class<? extends Event> family) {
+        List<CloudEvent> events = new ArrayList<>();
+        List<ConsumerRecord<String, String>> sources = new ArrayList<>();
+        for (ConsumerRecord<String, String> record : records) {
+            try {
+                CloudEvent event = CloudEventRecords.fromRecord(record.headers(), record.value());
+                if (!family.isInstance(event.data())) {
+                    throw new InvalidEventException(event.type() + " does not belong on " + topic);
+                }
+                events.add(event);
+                sources.add(record);
+            } catch (RuntimeException e) {
+                deadLetter(record, topic, e);
             }
-            handler.handle(event);
-            metrics.consumed(topic);
-        } catch (RuntimeException e) {
-            metrics.deadLettered(topic);
-            throw e;
         }
+        if (events.isEmpty()) {
+            return;
+        }
+        try {
+            handler.handleAll(events);
+            metrics.consumed(topic, events.size());
+        } catch (RuntimeException batchFailed) {
+            LOG.debugf(batchFailed, "a batch of %d failed; one event at a time", events.size());
+            for (int i = 0; i < events.size(); i++) {
+                try {
+                    handler.handle(events.get(i));
+                    metrics.consumed(topic, 1);
+                } catch (RuntimeException e) {
+                    deadLetter(sources.get(i), topic, e);
+                }
+            }
+        }
+    }
+
+    private void deadLetter(ConsumerRecord<String, String> record, String topic, Exception e) {
+        deadLetters.send(record, e);
+        metrics.deadLettered(topic);
     }
 }

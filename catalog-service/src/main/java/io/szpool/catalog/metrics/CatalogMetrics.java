@@ -79,7 +79,7 @@ public class CatalogMetrics {
         consumerLag.register(registry);
     }
 
-    public void consumed(String topic) {
+    public void consumed(String topic, int events) {
         consumed.computeIfAbsent(
                         topic,
                         t ->
@@ -87,7 +87,7 @@ public class CatalogMetrics {
                                         .description("events applied to the catalog")
                                         .tag("topic", t)
                                         .register(registry))
-                .increment();
+                .increment(events);
     }
 
     public void deadLettered(String topic) {
