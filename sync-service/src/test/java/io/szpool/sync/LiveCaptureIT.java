@@ -191,6 +191,46 @@ class LiveCaptureIT {
                 d.close();
             }
         }
+
+        // Two of the four chunk images damaged on the target (one overwritten, one deleted): the
+        // restore names them, and the pool imports DEGRADED from the other two with A intact.
+        String overwritten = ids.get(0);
+        String deleted = ids.get(2);
+        try (TargetKeys keys = stack.targetKeys()) {
+            Path folder = targetDir.resolve(keys.generationFolder(1));
+            Path image = folder.resolve(keys.chunkFile(overwritten));
+            try (java.nio.channels.FileChannel f =
+                    java.nio.channels.FileChannel.open(
+                            image, java.nio.file.StandardOpenOption.WRITE)) {
+                byte[] noise = new byte[1 << 20];
+                new Random(99).nextBytes(noise);
+                f.write(ByteBuffer.wrap(noise), 4L << 20);
+            }
+            Files.delete(folder.resolve(keys.chunkFile(deleted)));
+            report =
+                    store.restore(
+                            store.catalog(slot -> Optional.of(keys), Optional.of(stack.poolId))
+                                    .latest()
+                                    .orElseThrow(),
+                            work.resolve("restored-damaged"),
+                            new GenerationStore.Listener() {});
+        }
+        assertEquals(
+                List.of(overwritten),
+                report.with(ChunkCheck.DAMAGED).stream().map(ChunkCheck::chunkId).toList());
+        assertEquals(
+                List.of(deleted),
+                report.with(ChunkCheck.MISSING).stream().map(ChunkCheck::chunkId).toList());
+        List<String> intact = report.with(ChunkCheck.OK).stream().map(ChunkCheck::chunkId).toList();
+        List<NbdClient> survivors = stack.attachRestored(work.resolve("restored-damaged"), intact);
+        try (Pool pool = LiveStack.importPool(survivors)) {
+            assertEquals(Health.DEGRADED, pool.health(), "two of four chunks lost: degraded");
+            assertArrayEquals(a, read(pool, MARKER_AT, MARKER_LENGTH), "A, rebuilt from parity");
+        } finally {
+            for (NbdClient d : survivors) {
+                d.close();
+            }
+        }
     }
 
     private static void overwrite(byte[] b, AtomicBoolean done) {
