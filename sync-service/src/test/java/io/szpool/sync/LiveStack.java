@@ -120,8 +120,24 @@ final class LiveStack implements AutoCloseable {
                                 + ",\"vdevs\":1}");
         assertEquals(201, r.statusCode(), r.body());
         JsonNode view = JSON.readTree(r.body());
+        // A bench fills the volume: auto-grow would add a vdev under the measurement.
+        HttpResponse<String> policy =
+                put(pools, "/pools/" + poolName + "/policy", "{\"autoGrow\":false}");
+        assertEquals(200, policy.statusCode(), policy.body());
         poolId = view.get("poolId").asText();
         volume = URI.create(view.get("nbdExport").asText());
+    }
+
+    static HttpResponse<String> put(ServiceProcess service, String path, String json)
+            throws IOException, InterruptedException {
+        return java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        URI.create("http://127.0.0.1:" + service.port() + path))
+                                .header("Content-Type", "application/json")
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(json))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
     }
 
     NbdClient openVolume() throws IOException {
