@@ -57,7 +57,9 @@ public final class ServiceProcess implements AutoCloseable {
                             .redirectOutput(log.toFile())
                             .start();
             ServiceProcess service = new ServiceProcess(instance, process, port, log);
-            service.awaitReady(Duration.ofSeconds(90));
+            // Generous: a packaged service starts in ~10 s on a quiet machine, but took over 90 s
+            // while other builds loaded both cores; a slow start is not what these tests examine.
+            service.awaitReady(Duration.ofSeconds(240));
             return service;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + instance, e);
