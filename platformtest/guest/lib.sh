@@ -11,7 +11,8 @@ POOL_API=http://127.0.0.1:8081
 FACTS=$OUT/facts-$(basename "$0" .sh)
 
 step() { echo "[$(date +%T)] STEP $*"; }
-fail() { echo "[$(date +%T)] FAIL $*"; exit 1; }
+# To stderr: inside $(api ...) stdout is the caller's captured value, not the log.
+fail() { echo "[$(date +%T)] FAIL $*" >&2; exit 1; }
 # A fact for the host-side checks after the guest powered off (events on the host's broker).
 fact() { echo "$1=$2" >> "$FACTS"; }
 
