@@ -6,8 +6,11 @@ import java.util.Arrays;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-/** HKDF with HMAC-SHA256 (RFC 5869), on the JDK's HMAC so that key derivation needs no provider. */
-final class Hkdf {
+/**
+ * HKDF with HMAC-SHA256 (RFC 5869), on the JDK's HMAC so that key derivation needs no provider.
+ * Public so that every key szpool derives (chunk, lofi, backup target) goes through this one.
+ */
+public final class Hkdf {
 
     private static final String HMAC = "HmacSHA256";
     private static final int HASH_LENGTH = 32;
@@ -15,7 +18,7 @@ final class Hkdf {
     private Hkdf() {}
 
     /** Extract then expand: {@code length} bytes of output keying material. */
-    static byte[] derive(byte[] salt, byte[] inputKey, byte[] info, int length) {
+    public static byte[] derive(byte[] salt, byte[] inputKey, byte[] info, int length) {
         byte[] prk = extract(salt, inputKey);
         try {
             return expand(prk, info, length);
@@ -24,14 +27,14 @@ final class Hkdf {
         }
     }
 
-    static byte[] extract(byte[] salt, byte[] inputKey) {
+    public static byte[] extract(byte[] salt, byte[] inputKey) {
         // RFC 5869 2.2: an absent salt is HashLen zeros.
         byte[] key = salt.length == 0 ? new byte[HASH_LENGTH] : salt;
         Mac mac = mac(key);
         return mac.doFinal(inputKey);
     }
 
-    static byte[] expand(byte[] prk, byte[] info, int length) {
+    public static byte[] expand(byte[] prk, byte[] info, int length) {
         if (length < 0 || length > 255 * HASH_LENGTH) {
             throw new IllegalArgumentException("HKDF-SHA256 output is at most 8160 bytes");
         }
@@ -50,6 +53,11 @@ final class Hkdf {
         }
         Arrays.fill(block, (byte) 0);
         return okm;
+    }
+
+    /** HMAC-SHA256 of {@code data} under {@code key}. */
+    public static byte[] hmac(byte[] key, byte[] data) {
+        return mac(key).doFinal(data);
     }
 
     private static Mac mac(byte[] key) {

@@ -1,11 +1,9 @@
 package io.szpool.device.driver;
 
+import io.szpool.crypto.Hkdf;
 import io.szpool.crypto.XtsKey;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The 256-bit key lofi's {@code aes-256-cbc} takes for a chunk, derived from the chunk's XTS key:
@@ -27,33 +25,10 @@ public final class LofiKeys {
     /** The raw 32-byte key; the caller wipes it. */
     public static byte[] derive(XtsKey chunkKey) {
         byte[] ikm = chunkKey.bytes();
-        byte[] prk = null;
         try {
-            // RFC 5869: extract with an all-zero salt of hash length, then one expand block.
-            prk = hmac(new byte[32], ikm);
-            byte[] block = hmac(prk, concat(INFO, new byte[] {1}));
-            return Arrays.copyOf(block, LENGTH);
+            return Hkdf.derive(new byte[0], ikm, INFO, LENGTH);
         } finally {
             Arrays.fill(ikm, (byte) 0);
-            if (prk != null) {
-                Arrays.fill(prk, (byte) 0);
-            }
         }
-    }
-
-    private static byte[] hmac(byte[] key, byte[] data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available", e);
-        }
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }

@@ -1,14 +1,12 @@
 package io.szpool.sync.generation;
 
 import io.szpool.crypto.ChunkKeys;
+import io.szpool.crypto.Hkdf;
 import io.szpool.crypto.MasterKey;
 import io.szpool.crypto.XtsKey;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.HexFormat;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import javax.security.auth.Destroyable;
 
 /**
@@ -44,10 +42,12 @@ public final class TargetKeys implements Destroyable, AutoCloseable {
         try (XtsKey root = ChunkKeys.derive(masterKey, ROOT_ID)) {
             byte[] ikm = root.bytes();
             try {
-                byte[] prk = hmac(new byte[32], ikm);
+                byte[] prk = Hkdf.extract(new byte[0], ikm);
                 try {
                     return new TargetKeys(
-                            expand(prk, MANIFEST_INFO), expand(prk, NAME_INFO), masterKey.keyId());
+                            Hkdf.expand(prk, MANIFEST_INFO, 32),
+                            Hkdf.expand(prk, NAME_INFO, 32),
+                            masterKey.keyId());
                 } finally {
                     Arrays.fill(prk, (byte) 0);
                 }
@@ -84,24 +84,8 @@ public final class TargetKeys implements Destroyable, AutoCloseable {
 
     private String name(String what) {
         check();
-        byte[] mac = hmac(nameKey, what.getBytes(StandardCharsets.UTF_8));
+        byte[] mac = Hkdf.hmac(nameKey, what.getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(mac, 0, 16);
-    }
-
-    private static byte[] expand(byte[] prk, byte[] info) {
-        byte[] input = Arrays.copyOf(info, info.length + 1);
-        input[info.length] = 1;
-        return hmac(prk, input);
-    }
-
-    private static byte[] hmac(byte[] key, byte[] data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available", e);
-        }
     }
 
     private void check() {
