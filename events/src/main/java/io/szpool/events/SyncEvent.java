@@ -161,4 +161,31 @@ public sealed interface SyncEvent extends Event {
             nonNegative(durationMs, "durationMs");
         }
     }
+
+    /**
+     * A restore stopped before the pool was imported and repaired: the generation could not be
+     * rebuilt (more than two bad chunks in a vdev, refused before any change), or a step at
+     * crypto-device-service or pool-service failed. The restored chunk files are kept.
+     *
+     * @param step where it stopped: {@code fetch}, {@code check}, {@code adopt}, {@code import} or
+     *     {@code scrub}
+     */
+    @EventType("io.szpool.restore.failed.v1")
+    record RestoreFailed(
+            String poolId,
+            String hostId,
+            long generation,
+            String target,
+            String step,
+            String reason)
+            implements SyncEvent {
+        public RestoreFailed {
+            required(poolId, "poolId");
+            required(hostId, "hostId");
+            nonNegative(generation, "generation");
+            required(target, "target");
+            required(step, "step");
+            required(reason, "reason");
+        }
+    }
 }

@@ -36,8 +36,8 @@ class EventCodecTest {
             assertTrue(seen.add(type), "duplicate " + type);
             assertEquals(c, EventTypes.classOf(type).orElseThrow());
         }
-        // 5 device + 8 pool + 7 sync events + 4 commands, as SPEC.md lists them.
-        assertEquals(24, seen.size());
+        // 5 device + 8 pool + 8 sync events (SPEC.md's 7 and RestoreFailed) + 4 commands.
+        assertEquals(25, seen.size());
     }
 
     @Test
