@@ -60,7 +60,8 @@ start_service() {
     -Dquarkus.log.file.enabled=false "$@" \
     -jar "/srv/szpool/apps/$name/quarkus-run.jar" > "$OUT/$name.log" 2>&1 &
   PIDS+=($!)
-  local limit=$SERVICE_START_TIMEOUT start=$SECONDS
+  local limit start=$SECONDS
+  limit=$(within_budget "$SERVICE_START_TIMEOUT")
   until curl -sf -o /dev/null "http://127.0.0.1:$port/q/health/ready"; do
     if ! kill -0 "${PIDS[-1]}" 2>/dev/null || (( SECONDS - start > limit )); then
       say "$name did not become ready within $limit s; see $name.log"
@@ -78,6 +79,18 @@ stop_services() {
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 }
 
+# The budget (config.env): GUEST_DEADLINE in seconds of uptime, 0 for none; ESTIMATES "name:s ...".
+uptime_s() { cut -d. -f1 /proc/uptime; }
+# within_budget LIMIT: LIMIT, or the seconds left before the deadline if fewer.
+within_budget() {
+  local left
+  (( ${GUEST_DEADLINE:-0} )) || { echo "$1"; return; }
+  left=$(( GUEST_DEADLINE - $(uptime_s) ))
+  (( left < 1 )) && left=1
+  (( left < $1 )) && echo "$left" || echo "$1"
+}
+estimate_of() { tr ' ' '\n' <<< "${ESTIMATES:-}" | awk -F: -v s="$1" '$1 == s { print $2 }'; }
+
 ok=1
 start_service crypto-device-service 8082 -Dszpool.device.driver=linux \
   -Dszpool.device.data-dir=/srv/szpool/device -Dszpool.device.passphrase-file=/root/passphrase || ok=0
@@ -88,14 +101,24 @@ fi
 
 if (( ok )); then
   for s in $SCENARIOS; do
+    est=$(estimate_of "$s")
+    if (( ${GUEST_DEADLINE:-0} )) && (( $(uptime_s) + ${est:-0} > GUEST_DEADLINE )); then
+      echo "$s NOTRUN - not run: budget (${est:-?} s expected, $(( GUEST_DEADLINE - $(uptime_s) )) s left)" >> "$OUT/results"
+      say "scenario $s: not run: budget"
+      continue
+    fi
     t=$(now)
+    limit=$(within_budget "$SCENARIO_TIMEOUT")
     say "scenario $s"
-    timeout "$SCENARIO_TIMEOUT" bash "$SHARE/guest/scenarios/$s.sh" > "$OUT/scenario-$s.log" 2>&1
+    timeout "$limit" bash "$SHARE/guest/scenarios/$s.sh" > "$OUT/scenario-$s.log" 2>&1
     rc=$?
     status=PASS
     (( rc == 0 )) || status=FAIL
     reason=$(grep -m1 ' FAIL ' "$OUT/scenario-$s.log" | sed 's/.* FAIL //')
-    (( rc == 124 )) && reason="timed out after $SCENARIO_TIMEOUT s"
+    if (( rc == 124 )); then
+      reason="timed out after $limit s"
+      (( limit < SCENARIO_TIMEOUT )) && reason="stopped at the budget's end after $limit s"
+    fi
     echo "$s $status $(since "$t") ${reason:-}" >> "$OUT/results"
     say "scenario $s: $status in $(since "$t")s ${reason:-}"
   done
