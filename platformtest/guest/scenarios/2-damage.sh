@@ -48,6 +48,23 @@ step "a second scrub finds nothing left to repair"
 scrubbed=$(api POST "$POOL_API/pools/$POOL/scrub" 200)
 expect_eq "errors repaired by the second scrub" "$(jq .errorsRepaired <<< "$scrubbed")" 0
 
+step "a device goes away under the imported pool and comes back: our health follows"
+# An operator (or a failing disk) takes a device out while the pool runs: zpool offline -t is the
+# one way to do that here deterministically (our API has no offline; a dm-crypt mapping in use
+# cannot be detached). What is tested is ours: the service notices the kernel's change on its own
+# and sends PoolHealthChanged ONLINE>DEGRADED and DEGRADED>ONLINE (checked on the host).
+out=$(sed -n 's/^damaged=//p' "$FACTS" | tail -1)
+zpool offline -t "$POOL" "$out"
+wait_for 30 "our health DEGRADED with $out offline" pool_health_is "$POOL" DEGRADED
+view=$(api GET "$POOL_API/pools/$POOL" 200)
+# Our states are the engine's: a device that serves nothing (OFFLINE, REMOVED, UNAVAIL) is UNAVAIL.
+expect_eq "state of the offline device in our status" \
+  "$(jq -r --arg d "$out" '.vdevs[].devices[] | select(.deviceAddress == $d) | .state' <<< "$view")" UNAVAIL
+zpool online "$POOL" "$out"
+wait_for 120 "zpool's health ONLINE again" zpool_health_is "$POOL" ONLINE
+wait_for 30 "our health ONLINE again" pool_health_is "$POOL" ONLINE
+expect_status_matches_zpool "$POOL"
+
 step "a chunk missing at import: the pool runs degraded, and heals when it is back"
 gone=$(sed -n 's/^damaged=\/dev\/mapper\/szpool-//p' "$FACTS" | head -1)
 api POST "$POOL_API/pools/$POOL/export" 200 > /dev/null
