@@ -4,6 +4,8 @@ import io.smallrye.common.annotation.Blocking;
 import io.szpool.device.chunk.ChunkService;
 import io.szpool.device.chunk.ChunkService.ChunkStatus;
 import io.szpool.device.chunk.ChunkSpec;
+import io.szpool.device.chunk.RestoredFolder;
+import io.szpool.device.config.DeviceConfig;
 import io.szpool.service.ProblemException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -27,9 +29,11 @@ import java.util.UUID;
 @Blocking
 public class ChunkResource {
     private final ChunkService chunks;
+    private final DeviceConfig config;
 
-    public ChunkResource(ChunkService chunks) {
+    public ChunkResource(ChunkService chunks, DeviceConfig config) {
         this.chunks = chunks;
+        this.config = config;
     }
 
     /**
@@ -49,7 +53,8 @@ public class ChunkResource {
             String keyId,
             boolean attached,
             String deviceAddress,
-            Instant createdAt) {
+            Instant createdAt,
+            String restored) {
         static ChunkView of(ChunkStatus s) {
             return new ChunkView(
                     s.record().chunkId(),
@@ -60,11 +65,24 @@ public class ChunkResource {
                     s.record().keyId(),
                     s.deviceAddress() != null,
                     s.deviceAddress(),
-                    s.record().createdAt());
+                    s.record().createdAt(),
+                    s.record().restored());
         }
     }
 
     public record ChunkList(List<ChunkView> chunks) {}
+
+    /** The body of {@code POST /chunks/adopt}: a folder a restore laid out, absolute. */
+    public record AdoptRequest(String folder) {}
+
+    /**
+     * One adopted chunk: {@code state} is {@code attached} or {@code detached}, {@code restored}
+     * what the restore found of its image ({@code intact}, {@code damaged}, {@code missing}).
+     */
+    public record AdoptedView(
+            String chunkId, String deviceAddress, String state, String restored, long sizeBytes) {}
+
+    public record AdoptAnswer(String poolId, List<AdoptedView> chunks) {}
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -85,6 +103,32 @@ public class ChunkResource {
         List<ChunkView> made =
                 chunks.provision(spec, requestId).stream().map(ChunkView::of).toList();
         return Response.status(Response.Status.CREATED).entity(new ChunkList(made)).build();
+    }
+
+    /**
+     * Takes over the chunks of a restored folder as this host's own and attaches them (see README,
+     * Adopting a restored folder). Adopting a folder again answers the same.
+     */
+    @POST
+    @Path("/adopt")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public AdoptAnswer adopt(AdoptRequest request) {
+        RestoredFolder folder =
+                RestoredFolder.read(request == null ? null : request.folder(), config.dataDir());
+        List<AdoptedView> adopted =
+                chunks.adopt(folder).stream()
+                        .map(
+                                a ->
+                                        new AdoptedView(
+                                                a.status().record().chunkId(),
+                                                a.status().deviceAddress(),
+                                                a.status().deviceAddress() == null
+                                                        ? "detached"
+                                                        : "attached",
+                                                a.restored(),
+                                                a.status().record().sizeBytes()))
+                        .toList();
+        return new AdoptAnswer(folder.poolId(), adopted);
     }
 
     @GET

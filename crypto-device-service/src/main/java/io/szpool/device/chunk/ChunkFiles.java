@@ -6,11 +6,18 @@ import io.szpool.device.driver.DeviceDriver;
 import io.szpool.service.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -23,6 +30,7 @@ import java.util.stream.Stream;
 @ApplicationScoped
 public class ChunkFiles {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final byte[] ZEROS = new byte[64 * 1024];
     private final Path folder;
     private final DeviceDriver driver;
     private final CommandRunner commands;
@@ -140,6 +148,78 @@ public class ChunkFiles {
             throw e;
         }
         return chunkId;
+    }
+
+    /**
+     * Moves a chunk image from elsewhere on this host to the chunk file of {@code chunkId}: a
+     * rename on the same file system; across file systems a copy that keeps holes (all-zero
+     * ciphertext is a never-written unit, so leaving it a hole changes nothing), forced to disk
+     * before the source is deleted.
+     */
+    public Path moveIn(Path source, String chunkId) throws IOException {
+        Files.createDirectories(folder);
+        Path target = folder.resolve(chunkId);
+        move(source, target);
+        return target;
+    }
+
+    /** Moves a chunk file back out (undoing {@link #moveIn} after a later step failed). */
+    public void moveOut(String chunkId, Path back) throws IOException {
+        move(folder.resolve(chunkId), back);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            copySparse(from, to);
+            Files.delete(from);
+        }
+    }
+
+    static void copySparse(Path source, Path target) throws IOException {
+        byte[] block = new byte[64 * 1024];
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+                FileChannel out =
+                        FileChannel.open(
+                                target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long size = in.size();
+            ByteBuffer buffer = ByteBuffer.wrap(block);
+            for (long at = 0; at < size; at += block.length) {
+                buffer.clear();
+                buffer.limit((int) Math.min(block.length, size - at));
+                while (buffer.hasRemaining() && in.read(buffer, at + buffer.position()) >= 0) {}
+                int n = buffer.position();
+                if (Arrays.mismatch(block, 0, n, ZEROS, 0, n) < 0) {
+                    continue; // leave a hole
+                }
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer, at + buffer.position());
+                }
+            }
+            out.force(true);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(target);
+            throw e;
+        }
+        try {
+            resize(target, Files.size(source));
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(target);
+            throw e;
+        }
+    }
+
+    /** Gives a file the chunk's size: a damaged image may be truncated, or longer than a chunk. */
+    public static void resize(Path file, long sizeBytes) throws IOException {
+        // setLength grows with a hole: the missing tail reads as never written.
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            if (raf.length() != sizeBytes) {
+                raf.setLength(sizeBytes);
+            }
+            raf.getFD().sync();
+        }
     }
 
     static String bytes(long n) {

@@ -111,6 +111,16 @@ public class ChunkRegistry {
         }
     }
 
+    /** Forgets a chunk's record and leaves its file (undoing an adoption moves the file back). */
+    public void forget(String chunkId) {
+        try {
+            Files.deleteIfExists(recordFolder.resolve(chunkId + ".json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the record of chunk " + chunkId, e);
+        }
+        records.remove(chunkId);
+    }
+
     /** Forgets a chunk and deletes its file. */
     public void remove(String chunkId) throws IOException {
         Files.deleteIfExists(chunkFile(chunkId));

@@ -20,6 +20,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +93,8 @@ public class ChunkService {
                                 master.keyId(),
                                 requestId,
                                 true,
-                                Instant.now());
+                                Instant.now(),
+                                null);
                 registry.save(record);
                 made.add(record);
                 events.add(created(record));
@@ -114,6 +117,149 @@ public class ChunkService {
                 "provisioned %d chunks of %d bytes for pool %s (request %s)",
                 made.size(), spec.sizeBytes(), spec.poolId(), requestId);
         return made.stream().map(this::status).toList();
+    }
+
+    /** A chunk taken over from a restored folder, with what the restore found of its image. */
+    public record AdoptedChunk(ChunkStatus status, String restored) {}
+
+    /**
+     * Takes over the chunks of a folder a restore laid out (see {@link RestoredFolder}) and
+     * attaches them: intact and damaged images move in as they are (the pool's checksums find the
+     * damage), a missing one becomes a fresh sparse file of its size for the pool to rebuild into.
+     * Everything is checked before the first file moves: the key slot must open with this service's
+     * passphrase (403) and agree with this host's slot of the pool (409); a chunk id this host
+     * already uses for a different chunk is a 409. Adopting the same folder again changes nothing
+     * and answers the same.
+     */
+    public synchronized List<AdoptedChunk> adopt(RestoredFolder folder) {
+        PoolKeyring.ForeignSlot slot = keys.openForeign(folder.poolId(), folder.slotFile());
+        List<RestoredFolder.Entry> fresh = new ArrayList<>();
+        for (RestoredFolder.Entry entry : folder.entries()) {
+            ChunkRecord r = entry.record();
+            if (r.keyId() != null && !r.keyId().equals(slot.keyId())) {
+                throw ProblemException.badRequest(
+                        "records/"
+                                + r.chunkId()
+                                + ".json says key "
+                                + r.keyId()
+                                + ", the folder's key slot holds key "
+                                + slot.keyId());
+            }
+            ChunkRecord here = registry.find(r.chunkId()).orElse(null);
+            if (here == null) {
+                fresh.add(entry);
+            } else if (!here.sameChunkAs(withKey(r, slot.keyId()))) {
+                throw ProblemException.conflict(
+                        "chunk id "
+                                + r.chunkId()
+                                + " is in use on this host by a chunk of pool "
+                                + here.poolId()
+                                + " ("
+                                + here.sizeBytes()
+                                + " bytes); nothing was adopted");
+            }
+        }
+        keys.install(slot);
+        List<Runnable> undo = new ArrayList<>();
+        List<Event> events = new ArrayList<>();
+        try {
+            for (RestoredFolder.Entry entry : fresh) {
+                events.addAll(adoptOne(entry, slot.keyId(), undo));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (int i = undo.size() - 1; i >= 0; i--) {
+                undo.get(i).run();
+            }
+            keys.uninstall(slot);
+            throw new IllegalStateException(
+                    "adopting " + folder.root() + " failed and was undone: " + e.getMessage(), e);
+        }
+        publishAll(events);
+        if (!fresh.isEmpty()) {
+            LOG.infof(
+                    "adopted %d chunks of pool %s from %s",
+                    fresh.size(), folder.poolId(), folder.root());
+        }
+        return folder.entries().stream()
+                .map(e -> registry.find(e.record().chunkId()).orElseThrow())
+                .map(r -> new AdoptedChunk(status(r), r.restored()))
+                .toList();
+    }
+
+    private List<Event> adoptOne(RestoredFolder.Entry entry, String keyId, List<Runnable> undo)
+            throws IOException {
+        ChunkRecord source = entry.record();
+        String chunkId = source.chunkId();
+        Path file;
+        if (entry.image() == null) {
+            file = registry.chunkFile(chunkId);
+            Files.createDirectories(file.getParent());
+            devices.createFile(file, source.sizeBytes(), true);
+            undo.add(() -> deleteQuietly(registry.chunkFile(chunkId)));
+        } else {
+            file = files.moveIn(entry.image(), chunkId);
+            undo.add(() -> moveBackQuietly(chunkId, entry.image()));
+            if (RestoredFolder.DAMAGED.equals(entry.restored())) {
+                ChunkFiles.resize(file, source.sizeBytes());
+            }
+        }
+        ChunkRecord record =
+                new ChunkRecord(
+                        chunkId,
+                        source.poolId(),
+                        source.sizeBytes(),
+                        source.sparse(),
+                        keyId,
+                        source.requestId() == null
+                                ? "adopt-" + source.poolId()
+                                : source.requestId(),
+                        true,
+                        source.createdAt() == null ? Instant.now() : source.createdAt(),
+                        entry.restored());
+        registry.save(record);
+        undo.add(() -> registry.forget(chunkId));
+        ChunkAttached attached = attachDevice(record);
+        undo.add(() -> detachQuietly(chunkId));
+        return List.of(created(record), attached);
+    }
+
+    private static ChunkRecord withKey(ChunkRecord r, String keyId) {
+        return r.keyId() != null
+                ? r
+                : new ChunkRecord(
+                        r.chunkId(),
+                        r.poolId(),
+                        r.sizeBytes(),
+                        r.sparse(),
+                        keyId,
+                        r.requestId(),
+                        r.attached(),
+                        r.createdAt(),
+                        r.restored());
+    }
+
+    private void moveBackQuietly(String chunkId, Path back) {
+        try {
+            files.moveOut(chunkId, back);
+        } catch (IOException e) {
+            LOG.errorf("cannot move chunk %s back to %s: %s", chunkId, back, e.getMessage());
+        }
+    }
+
+    private void detachQuietly(String chunkId) {
+        try {
+            devices.detach(chunkId, registry.chunkFile(chunkId));
+        } catch (IOException e) {
+            LOG.errorf("cannot detach chunk %s: %s", chunkId, e.getMessage());
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.errorf("cannot delete %s: %s", file, e.getMessage());
+        }
     }
 
     public List<ChunkStatus> list() {

@@ -63,6 +63,91 @@ public class PoolKeyring {
         return key;
     }
 
+    /**
+     * A pool's key slot from elsewhere (a restored backup), opened with this service's passphrase:
+     * its key id, and whether this host still needs it installed.
+     */
+    public record ForeignSlot(String poolId, String keyId, boolean install, KeySlot slot) {}
+
+    /**
+     * Opens a restored key slot without installing it: 403 when this service's passphrase does not
+     * open it, 400 when it is damaged beyond repair, 409 when this host has a slot for the pool
+     * that holds a different master key.
+     */
+    public synchronized ForeignSlot openForeign(String poolId, Path file) {
+        char[] secret = passphrase.read();
+        try {
+            KeySlot slot = KeySlot.read(file);
+            try (MasterKey key = slot.unlock(secret).masterKey()) {
+                if (!Files.exists(slotFile(poolId))) {
+                    return new ForeignSlot(poolId, key.keyId(), true, slot);
+                }
+                String here = masterKey(poolId, false).keyId();
+                if (!here.equals(key.keyId())) {
+                    throw ProblemException.conflict(
+                            "pool "
+                                    + poolId
+                                    + " has a key slot on this host with key "
+                                    + here
+                                    + ", the restored slot holds key "
+                                    + key.keyId()
+                                    + ": these are different pools under one id");
+                }
+                return new ForeignSlot(poolId, key.keyId(), false, slot);
+            }
+        } catch (WrongPassphraseException e) {
+            throw new ProblemException(
+                    403,
+                    "Forbidden",
+                    "this service's passphrase does not open the restored key slot of pool "
+                            + poolId
+                            + "; nothing was adopted");
+        } catch (CorruptKeySlotException e) {
+            throw ProblemException.badRequest(
+                    "the restored key slot "
+                            + file
+                            + " is damaged beyond repair: "
+                            + e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the key slot " + file, e);
+        } finally {
+            Arrays.fill(secret, '\0');
+        }
+    }
+
+    /** Makes a restored slot this host's slot of its pool, unless the host has one already. */
+    public synchronized void install(ForeignSlot foreign) {
+        if (!foreign.install() || Files.exists(slotFile(foreign.poolId()))) {
+            return;
+        }
+        try {
+            Files.createDirectories(folder);
+            foreign.slot().write(slotFile(foreign.poolId()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install the key slot of " + foreign.poolId(), e);
+        }
+        // Opens it from disk the usual way, which also rewrites a slot with one damaged copy.
+        masterKey(foreign.poolId(), false);
+        LOG.infof("installed the restored key slot of pool %s", foreign.poolId());
+    }
+
+    /** Removes a slot that {@link #install} put here, when the adoption it served failed. */
+    public synchronized void uninstall(ForeignSlot foreign) {
+        if (!foreign.install()) {
+            return;
+        }
+        MasterKey key = open.remove(foreign.poolId());
+        if (key != null) {
+            key.close();
+        }
+        try {
+            Files.deleteIfExists(slotFile(foreign.poolId()));
+        } catch (IOException e) {
+            LOG.errorf(
+                    "cannot remove the key slot of pool %s: %s", foreign.poolId(), e.getMessage());
+        }
+    }
+
     /** The chunk's XTS key; the caller closes it when the device is gone. */
     public XtsKey chunkKey(String poolId, String chunkId) {
         return ChunkKeys.derive(masterKey(poolId, false), chunkId);
