@@ -1,5 +1,6 @@
 package io.szpool.catalog.chunk;
 
+import io.szpool.catalog.ingest.BatchRows;
 import io.szpool.events.DeviceEvent;
 import io.szpool.events.DeviceEvent.ChunkAttached;
 import io.szpool.events.DeviceEvent.ChunkCreated;
@@ -10,19 +11,30 @@ import io.szpool.events.EventCodec;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Applies facts about chunks to chunk rows: the one place where the wire meets the chunk entity.
  * Any topic may name a chunk first; the row is created as a placeholder and filled as the other
- * topics' events arrive.
+ * topics' events arrive. The rows are a batch's rows in memory ({@link BatchRows}), written back
+ * once per batch.
  */
 @ApplicationScoped
 public class ChunkMapper {
+    // EventCodec.wireName goes through Jackson; two of them for every ChunkCreated showed up.
+    private static final Map<Enum<?>, String> WIRE = new ConcurrentHashMap<>();
 
-    public void apply(DeviceEvent event, Instant at) {
+    public void apply(BatchRows rows, DeviceEvent event, Instant at) {
         if (event instanceof ChunkCreated created) {
             Chunk chunk =
-                    row(created.chunkId(), created.poolId(), created.hostId(), Rank.DEVICE, at);
+                    row(
+                            rows,
+                            created.chunkId(),
+                            created.poolId(),
+                            created.hostId(),
+                            Rank.DEVICE,
+                            at);
             chunk.path = created.path();
             chunk.sizeBytes = created.sizeBytes();
             chunk.sparse = created.sparse();
@@ -32,24 +44,43 @@ public class ChunkMapper {
             device(chunk, ChunkState.PROVISIONED);
         } else if (event instanceof ChunkAttached attached) {
             Chunk chunk =
-                    row(attached.chunkId(), attached.poolId(), attached.hostId(), Rank.DEVICE, at);
+                    row(
+                            rows,
+                            attached.chunkId(),
+                            attached.poolId(),
+                            attached.hostId(),
+                            Rank.DEVICE,
+                            at);
             chunk.deviceAddress = attached.deviceAddress();
             device(chunk, ChunkState.ATTACHED);
         } else if (event instanceof ChunkDetached detached) {
             Chunk chunk =
-                    row(detached.chunkId(), detached.poolId(), detached.hostId(), Rank.DEVICE, at);
+                    row(
+                            rows,
+                            detached.chunkId(),
+                            detached.poolId(),
+                            detached.hostId(),
+                            Rank.DEVICE,
+                            at);
             chunk.deviceAddress = null;
             device(chunk, ChunkState.PROVISIONED);
         } else if (event instanceof ChunkFailed failed) {
             // A failed request that never made a chunk has no row to mark.
             if (failed.chunkId() != null) {
                 Chunk chunk =
-                        row(failed.chunkId(), failed.poolId(), failed.hostId(), Rank.DEVICE, at);
+                        row(
+                                rows,
+                                failed.chunkId(),
+                                failed.poolId(),
+                                failed.hostId(),
+                                Rank.DEVICE,
+                                at);
                 device(chunk, ChunkState.FAULTED);
             }
         } else if (event instanceof ChunkDestroyed destroyed) {
             Chunk chunk =
                     row(
+                            rows,
                             destroyed.chunkId(),
                             destroyed.poolId(),
                             destroyed.hostId(),
@@ -63,18 +94,19 @@ public class ChunkMapper {
     }
 
     /** A vdev of the pool names these chunks (PoolCreated, PoolGrown, PoolImported). */
-    public void inPool(Collection<String> chunkIds, String poolId, String hostId, Instant at) {
+    public void inPool(
+            BatchRows rows, Collection<String> chunkIds, String poolId, String hostId, Instant at) {
         for (String chunkId : chunkIds) {
-            Chunk chunk = row(chunkId, poolId, hostId, Rank.POOL, at);
+            Chunk chunk = row(rows, chunkId, poolId, hostId, Rank.POOL, at);
             chunk.inPool = true;
             chunk.state = chunk.deriveState();
         }
     }
 
     /** The pool is gone and has released its chunks (PoolDestroyed). */
-    public void released(Collection<String> chunkIds, Instant at) {
+    public void released(BatchRows rows, Collection<String> chunkIds, Instant at) {
         for (String chunkId : chunkIds) {
-            Chunk chunk = Chunk.findById(chunkId);
+            Chunk chunk = rows.chunk(chunkId);
             if (chunk != null) {
                 chunk.inPool = false;
                 chunk.state = chunk.deriveState();
@@ -87,8 +119,14 @@ public class ChunkMapper {
      * One generation of the chunk is on a target. Keeps the highest generation, so an older
      * ChunkSynced never replaces a newer one.
      */
-    public void synced(String chunkId, String poolId, String hostId, long generation, Instant at) {
-        Chunk chunk = row(chunkId, poolId, hostId, Rank.SYNC, at);
+    public void synced(
+            BatchRows rows,
+            String chunkId,
+            String poolId,
+            String hostId,
+            long generation,
+            Instant at) {
+        Chunk chunk = row(rows, chunkId, poolId, hostId, Rank.SYNC, at);
         if (chunk.lastSyncedGeneration == null || generation > chunk.lastSyncedGeneration) {
             chunk.lastSyncedGeneration = generation;
             chunk.lastSyncedAt = at;
@@ -98,8 +136,9 @@ public class ChunkMapper {
     }
 
     /** The chunk row, created as a placeholder if no topic has named it before. */
-    private static Chunk row(String chunkId, String poolId, String hostId, int rank, Instant at) {
-        Chunk chunk = Chunk.findById(chunkId);
+    private static Chunk row(
+            BatchRows rows, String chunkId, String poolId, String hostId, int rank, Instant at) {
+        Chunk chunk = rows.chunk(chunkId);
         if (chunk == null) {
             chunk = new Chunk();
             chunk.chunkId = chunkId;
@@ -109,7 +148,7 @@ public class ChunkMapper {
             chunk.createdAt = at;
             chunk.updatedAt = at;
             chunk.state = chunk.deriveState();
-            chunk.persist();
+            rows.add(chunk);
         } else if (rank >= chunk.ownerRank) {
             chunk.poolId = poolId;
             chunk.hostId = hostId;
@@ -135,6 +174,6 @@ public class ChunkMapper {
     }
 
     private static String wire(Enum<?> value) {
-        return EventCodec.wireName(value);
+        return WIRE.computeIfAbsent(value, EventCodec::wireName);
     }
 }

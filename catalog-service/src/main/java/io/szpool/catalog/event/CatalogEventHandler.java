@@ -1,119 +1,162 @@
 package io.szpool.catalog.event;
 
 import io.szpool.catalog.chunk.ChunkMapper;
+import io.szpool.catalog.eventlog.CatalogedBatch;
 import io.szpool.catalog.eventlog.CatalogedEvent;
 import io.szpool.catalog.eventlog.EventLog;
 import io.szpool.catalog.host.HostMapper;
+import io.szpool.catalog.ingest.BatchRows;
+import io.szpool.catalog.ingest.RowStore;
+import io.szpool.catalog.ingest.RowStore.LogRow;
 import io.szpool.catalog.pool.Pool;
 import io.szpool.catalog.pool.PoolMapper;
 import io.szpool.catalog.sync.SyncMapper;
 import io.szpool.events.CloudEvent;
 import io.szpool.events.Command;
 import io.szpool.events.DeviceEvent;
+import io.szpool.events.EventCodec;
 import io.szpool.events.PoolEvent;
 import io.szpool.events.SyncEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
-import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.TreeSet;
+import java.util.Set;
+import javax.sql.DataSource;
 
 /**
- * Applies one event to the catalog in one transaction: checks its id, changes the rows, logs it and
- * records the id. A redelivered event finds its id and changes nothing.
+ * Applies events to the catalog, a batch per transaction: skips the ids applied before, folds the
+ * rest in order into the rows they touch (in memory, by the mappers' rules), writes each table back
+ * in one statement and logs the events. A redelivered event finds its id and changes nothing.
  */
 @ApplicationScoped
 public class CatalogEventHandler {
-    private final EntityManager em;
+    private final DataSource dataSource;
     private final HostMapper hosts;
     private final ChunkMapper chunks;
     private final PoolMapper pools;
     private final SyncMapper syncs;
-    private final EventLog log;
-    private final Event<CatalogedEvent> cataloged;
+    private final Event<CatalogedBatch> cataloged;
 
     public CatalogEventHandler(
-            EntityManager em,
+            DataSource dataSource,
             HostMapper hosts,
             ChunkMapper chunks,
             PoolMapper pools,
             SyncMapper syncs,
-            EventLog log,
-            Event<CatalogedEvent> cataloged) {
-        this.em = em;
+            Event<CatalogedBatch> cataloged) {
+        this.dataSource = dataSource;
         this.hosts = hosts;
         this.chunks = chunks;
         this.pools = pools;
         this.syncs = syncs;
-        this.log = log;
         this.cataloged = cataloged;
     }
 
     /** Returns false when the event was applied before. */
     @Transactional
     public boolean handle(CloudEvent event) {
-        lock(List.of(event.data().poolId()));
-        return apply(event);
+        return apply(List.of(event)) == 1;
     }
 
     /**
-     * Applies a polled batch in one transaction: one commit instead of one per event, which is what
-     * the catalog's ingest rate is made of. Events keep their order within the batch.
+     * Applies a polled batch in one transaction: one commit and one statement per table instead of
+     * one per event and row, which is what the catalog's ingest rate is made of. Events keep their
+     * order within the batch. Returns how many were new.
      */
     @Transactional
-    public void handleAll(List<CloudEvent> events) {
-        lock(events.stream().map(e -> e.data().poolId()).toList());
-        for (CloudEvent event : events) {
-            apply(event);
+    public int handleAll(List<CloudEvent> events) {
+        return apply(events);
+    }
+
+    private int apply(List<CloudEvent> events) {
+        // The transaction's connection (Agroal enlists it), closed with the transaction.
+        try (Connection db = dataSource.getConnection()) {
+            RowStore store = new RowStore(db);
+            store.lock(
+                    events.stream()
+                            .filter(e -> !(e.data() instanceof Command))
+                            .map(e -> e.data().poolId())
+                            .filter(Objects::nonNull)
+                            .toList());
+            Set<String> applied = store.applied(events.stream().map(CloudEvent::id).toList());
+            List<CloudEvent> fresh = new ArrayList<>();
+            Set<String> ids = new HashSet<>();
+            for (CloudEvent event : events) {
+                // A batch may hold a redelivery of its own event (a producer retry).
+                if (!applied.contains(event.id()) && ids.add(event.id())) {
+                    fresh.add(event);
+                }
+            }
+            if (fresh.isEmpty()) {
+                return 0;
+            }
+            BatchRows rows = store.load(fresh);
+            long[] seq = store.sequence(fresh.size());
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+            List<LogRow> log = new ArrayList<>(fresh.size());
+            for (int i = 0; i < fresh.size(); i++) {
+                CloudEvent event = fresh.get(i);
+                // PostgreSQL keeps microseconds; comparing in memory at the same precision keeps
+                // a row's merges the same whether it was loaded or made in this batch.
+                Instant at =
+                        (event.time() != null ? event.time() : now).truncatedTo(ChronoUnit.MICROS);
+                apply(rows, event, at);
+                log.add(
+                        new LogRow(
+                                seq[i],
+                                event.id(),
+                                event.type(),
+                                event.topic(),
+                                event.data().poolId(),
+                                HostMapper.parse(event.source()).map(hs -> hs[0]).orElse(null),
+                                event.source().toString(),
+                                at,
+                                EventCodec.toJson(event.data()),
+                                now));
+            }
+            store.write(rows);
+            store.log(log);
+            // Observers of the live stream see them only once the transaction has committed.
+            cataloged.fire(
+                    new CatalogedBatch(log.stream().map(CatalogEventHandler::entry).toList()));
+            return fresh.size();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot write the catalog: " + e.getMessage(), e);
         }
     }
 
-    // The four topics are consumed concurrently and their events of one pool touch the same rows;
-    // a per-pool lock for the transaction makes those read-modify-writes take turns. A batch takes
-    // all its pools' locks at once in one global order (the sorted hashes; OFFSET 0 keeps the sort
-    // below the locking), so two batches never wait for each other in a circle.
-    private void lock(List<String> poolIds) {
-        em.createNativeQuery(
-                        "select count(pg_advisory_xact_lock(h)) from (select distinct hashtext(p)"
-                                + " h from unnest(string_to_array(?1, chr(31))) p order by h offset"
-                                + " 0) locks")
-                .setParameter(
-                        1,
-                        String.join(
-                                "\u001f",
-                                new TreeSet<>(poolIds.stream().filter(Objects::nonNull).toList())))
-                .getSingleResult();
-    }
-
-    private boolean apply(CloudEvent event) {
-        if (ProcessedEvent.findById(event.id()) != null) {
-            return false;
-        }
-        Instant at = event.time() != null ? event.time() : Instant.now();
-        hosts.seen(event.source(), at);
+    private void apply(BatchRows rows, CloudEvent event, Instant at) {
+        hosts.seen(rows, event.source(), at);
         if (event.data() instanceof DeviceEvent device) {
-            pools.row(device.poolId(), device.hostId(), Pool.RANK_DEVICE, at);
-            chunks.apply(device, at);
+            pools.row(rows, device.poolId(), device.hostId(), Pool.RANK_DEVICE, at);
+            chunks.apply(rows, device, at);
         } else if (event.data() instanceof PoolEvent pool) {
-            pools.apply(pool, at);
+            pools.apply(rows, pool, at);
         } else if (event.data() instanceof SyncEvent sync) {
-            syncs.apply(sync, at);
+            syncs.apply(rows, sync, at);
         } else if (event.data() instanceof Command) {
             // Commands are requests, not facts: they go to the audit trail only.
         }
-        CatalogedEvent entry = log.append(event, at);
-        ProcessedEvent processed = new ProcessedEvent();
-        processed.eventId = event.id();
-        processed.type = event.type();
-        processed.source = event.source().toString();
-        processed.poolId = event.data().poolId();
-        processed.processedAt = Instant.now();
-        processed.persist();
-        // Observers of the live stream see it only once the transaction has committed.
-        cataloged.fire(entry);
-        return true;
+    }
+
+    private static CatalogedEvent entry(LogRow row) {
+        return new CatalogedEvent(
+                row.seq(),
+                row.eventId(),
+                row.type(),
+                row.topic(),
+                row.poolId(),
+                row.hostId(),
+                row.source(),
+                row.eventTime(),
+                EventLog.json(row.payload()));
     }
 }

@@ -6,9 +6,14 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.hibernate.annotations.Immutable;
 
-/** The id of an event the catalog has applied; applying it again is a no-op. */
+/**
+ * The id of an event the catalog has applied; applying it again is a no-op. A read-only view of the
+ * event log, which is the record (V3).
+ */
 @Entity
+@Immutable
 @Table(name = "processed_event")
 public class ProcessedEvent extends PanacheEntityBase {
     @Id

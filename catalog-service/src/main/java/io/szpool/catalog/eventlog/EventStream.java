@@ -14,8 +14,8 @@ public class EventStream {
     // Only committed events go out, so a listener never sees an event the catalog rolled back.
     // Four consumers commit concurrently; the processor wants its signals one at a time.
     synchronized void onCataloged(
-            @Observes(during = TransactionPhase.AFTER_SUCCESS) CatalogedEvent event) {
-        processor.onNext(event);
+            @Observes(during = TransactionPhase.AFTER_SUCCESS) CatalogedBatch batch) {
+        batch.events().forEach(processor::onNext);
     }
 
     public Multi<CatalogedEvent> events() {

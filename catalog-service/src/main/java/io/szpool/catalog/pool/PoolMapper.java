@@ -1,6 +1,7 @@
 package io.szpool.catalog.pool;
 
 import io.szpool.catalog.chunk.ChunkMapper;
+import io.szpool.catalog.ingest.BatchRows;
 import io.szpool.events.EventCodec;
 import io.szpool.events.PoolEvent;
 import io.szpool.events.PoolEvent.PoolCapacityAlert;
@@ -12,23 +13,19 @@ import io.szpool.events.PoolEvent.PoolHealthChanged;
 import io.szpool.events.PoolEvent.PoolImported;
 import io.szpool.events.PoolEvent.PoolScrubbed;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.EntityManager;
 import java.time.Instant;
-import java.util.List;
 
 /** Applies pool events to pool, vdev, growth and chunk rows. */
 @ApplicationScoped
 public class PoolMapper {
-    private final EntityManager em;
     private final ChunkMapper chunks;
 
-    public PoolMapper(EntityManager em, ChunkMapper chunks) {
-        this.em = em;
+    public PoolMapper(ChunkMapper chunks) {
         this.chunks = chunks;
     }
 
-    public void apply(PoolEvent event, Instant at) {
-        Pool pool = row(event.poolId(), event.hostId(), Pool.RANK_POOL, at);
+    public void apply(BatchRows rows, PoolEvent event, Instant at) {
+        Pool pool = row(rows, event.poolId(), event.hostId(), Pool.RANK_POOL, at);
         if (event instanceof PoolCreated created) {
             pool.name = created.name();
             pool.layout = EventCodec.wireName(created.layout());
@@ -41,28 +38,23 @@ public class PoolMapper {
             }
             pool.createdAt = at;
             for (int i = 0; i < created.vdevs().size(); i++) {
-                vdev(created.poolId(), i, pool.layout, created.vdevs().get(i), at);
-                chunks.inPool(created.vdevs().get(i), created.poolId(), created.hostId(), at);
+                rows.vdev(
+                        new VdevRow(created.poolId(), i, pool.layout, at, created.vdevs().get(i)));
+                chunks.inPool(rows, created.vdevs().get(i), created.poolId(), created.hostId(), at);
             }
         } else if (event instanceof PoolGrown grown) {
             pool.sizeBytes = grown.sizeBytesAfter();
             String layout = EventCodec.wireName(grown.layout());
-            vdev(grown.poolId(), grown.vdevIndex(), layout, grown.chunkIds(), at);
-            chunks.inPool(grown.chunkIds(), grown.poolId(), grown.hostId(), at);
-            em.createNativeQuery(
-                            "insert into pool_growth (pool_id, vdev_index, size_bytes_before,"
-                                    + " size_bytes_after, trigger, grown_at) values (?1, ?2, ?3,"
-                                    + " ?4, ?5, ?6) on conflict (pool_id, vdev_index) do update"
-                                    + " set size_bytes_before = excluded.size_bytes_before,"
-                                    + " size_bytes_after = excluded.size_bytes_after,"
-                                    + " trigger = excluded.trigger, grown_at = excluded.grown_at")
-                    .setParameter(1, grown.poolId())
-                    .setParameter(2, grown.vdevIndex())
-                    .setParameter(3, grown.sizeBytesBefore())
-                    .setParameter(4, grown.sizeBytesAfter())
-                    .setParameter(5, EventCodec.wireName(grown.trigger()))
-                    .setParameter(6, at)
-                    .executeUpdate();
+            rows.vdev(new VdevRow(grown.poolId(), grown.vdevIndex(), layout, at, grown.chunkIds()));
+            chunks.inPool(rows, grown.chunkIds(), grown.poolId(), grown.hostId(), at);
+            rows.growth(
+                    new GrowthRow(
+                            grown.poolId(),
+                            grown.vdevIndex(),
+                            grown.sizeBytesBefore(),
+                            grown.sizeBytesAfter(),
+                            EventCodec.wireName(grown.trigger()),
+                            at));
         } else if (event instanceof PoolCapacityAlert alert) {
             pool.sizeBytes = alert.sizeBytes();
             pool.allocatedBytes = alert.allocatedBytes();
@@ -74,14 +66,14 @@ public class PoolMapper {
             pool.name = imported.name();
             pool.health = imported.health().name();
             pool.state = "active";
-            chunks.inPool(imported.chunkIds(), imported.poolId(), imported.hostId(), at);
+            chunks.inPool(rows, imported.chunkIds(), imported.poolId(), imported.hostId(), at);
         } else if (event instanceof PoolExported exported) {
             pool.name = exported.name();
             pool.state = "exported";
         } else if (event instanceof PoolDestroyed destroyed) {
             pool.name = destroyed.name();
             pool.state = "destroyed";
-            chunks.released(chunkIds(destroyed.poolId()), at);
+            chunks.released(rows, rows.chunkIdsOf(destroyed.poolId()), at);
         } else {
             throw new IllegalStateException("no mapping for " + event.getClass().getSimpleName());
         }
@@ -91,8 +83,8 @@ public class PoolMapper {
      * The pool row, created as a placeholder when a device or sync event names it first. The host
      * is taken from the most authoritative topic that has named the pool.
      */
-    public Pool row(String poolId, String hostId, int rank, Instant at) {
-        Pool pool = Pool.findById(poolId);
+    public Pool row(BatchRows rows, String poolId, String hostId, int rank, Instant at) {
+        Pool pool = rows.pool(poolId);
         if (pool == null) {
             pool = new Pool();
             pool.poolId = poolId;
@@ -100,7 +92,7 @@ public class PoolMapper {
             pool.ownerRank = rank;
             pool.firstSeen = at;
             pool.updatedAt = at;
-            pool.persist();
+            rows.add(pool);
         } else if (rank >= pool.ownerRank) {
             pool.hostId = hostId;
             pool.ownerRank = rank;
@@ -112,38 +104,5 @@ public class PoolMapper {
             pool.updatedAt = at;
         }
         return pool;
-    }
-
-    private void vdev(String poolId, int index, String layout, List<String> chunkIds, Instant at) {
-        em.createNativeQuery(
-                        "insert into vdev (pool_id, vdev_index, layout, added_at) values (?1, ?2,"
-                                + " ?3, ?4) on conflict (pool_id, vdev_index) do update set layout"
-                                + " = excluded.layout, added_at = excluded.added_at")
-                .setParameter(1, poolId)
-                .setParameter(2, index)
-                .setParameter(3, layout)
-                .setParameter(4, at)
-                .executeUpdate();
-        em.createNativeQuery("delete from vdev_chunk where pool_id = ?1 and vdev_index = ?2")
-                .setParameter(1, poolId)
-                .setParameter(2, index)
-                .executeUpdate();
-        for (int position = 0; position < chunkIds.size(); position++) {
-            em.createNativeQuery(
-                            "insert into vdev_chunk (pool_id, vdev_index, position, chunk_id)"
-                                    + " values (?1, ?2, ?3, ?4)")
-                    .setParameter(1, poolId)
-                    .setParameter(2, index)
-                    .setParameter(3, position)
-                    .setParameter(4, chunkIds.get(position))
-                    .executeUpdate();
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private List<String> chunkIds(String poolId) {
-        return em.createNativeQuery("select chunk_id from vdev_chunk where pool_id = ?1")
-                .setParameter(1, poolId)
-                .getResultList();
     }
 }
