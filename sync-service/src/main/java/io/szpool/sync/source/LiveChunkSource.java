@@ -6,6 +6,7 @@ import io.szpool.sync.source.DeviceServiceClient.SnapshotChunk;
 import io.szpool.sync.source.PoolServiceClient.Frozen;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +82,9 @@ public final class LiveChunkSource implements ChunkSource {
             throw new IllegalStateException("pool " + pool + " is captured already");
         }
         Files.createDirectories(staging);
-        keySlot = devices.keySlot(poolId);
+        if (keySlot == null) {
+            keySlot = devices.keySlot(poolId);
+        }
 
         long start = System.nanoTime();
         Frozen frozen = pools.freeze(pool, freezeTimeout);
@@ -173,8 +176,19 @@ public final class LiveChunkSource implements ChunkSource {
 
     @Override
     public byte[] keySlot() {
+        // A run opens the slot with the passphrase before it captures anything, so a wrong
+        // passphrase never freezes the pool: the slot is fetched here on first use.
         if (keySlot == null) {
-            throw new IllegalStateException("capture() first");
+            try {
+                keySlot = devices.keySlot(poolId);
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "cannot fetch the key slot of pool " + poolId + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(
+                        "interrupted while fetching the key slot of pool " + poolId, e);
+            }
         }
         return keySlot.clone();
     }
