@@ -96,6 +96,36 @@ final class LiveStack implements AutoCloseable {
         pools = p;
     }
 
+    /**
+     * This host's sync-service, from its packaged jar, talking to this stack's
+     * crypto-device-service and pool-service, with the stack's passphrase.
+     */
+    ServiceProcess startSync() {
+        ServiceProcess sync =
+                ServiceProcess.start(
+                        "sync-service",
+                        "sync-live-sync-" + hostId,
+                        Map.of(
+                                "kafka.bootstrap.servers",
+                                KafkaBroker.shared().bootstrapServers(),
+                                "szpool.host-id",
+                                hostId,
+                                "szpool.sync.data-dir",
+                                dir.resolve("sync").toString(),
+                                "szpool.sync.chunk-data-dir",
+                                dir.resolve("device").toString(),
+                                "szpool.sync.pool-service-url",
+                                "http://127.0.0.1:" + pools.port(),
+                                "szpool.sync.device-service-url",
+                                "http://127.0.0.1:" + device.port(),
+                                "szpool.sync.passphrase-file",
+                                passphraseFile.toString(),
+                                "szpool.sync.schedule.every",
+                                "PT0S"));
+        others.add(sync);
+        return sync;
+    }
+
     /** Fails the test's assumptions (skips) when the packaged services predate the capture API. */
     void requireCaptureApi() throws IOException {
         String poolApi = pools.get("/q/openapi").body();

@@ -132,4 +132,36 @@ class SyncResourceTest {
                 .then()
                 .statusCode(404);
     }
+
+    @Test
+    void badRestoreRequestsAreProblemsBeforeAnythingIsFetched() {
+        String target = Path.of("target/test-targets/none").toAbsolutePath().toString();
+        String[][] cases = {
+            {"{\"into\":\"/tmp/x\"}", "needs 'target'"},
+            {"{\"target\":\"" + target + "\"}", "needs 'into'"},
+            {"{\"target\":\"" + target + "\",\"import\":true}", "needs 'pool'"},
+            {
+                "{\"target\":\"" + target + "\",\"into\":\"/tmp/x\",\"pool\":\"p\"}",
+                "set \"import\": true"
+            },
+            {
+                "{\"target\":\"" + target + "\",\"into\":\"/tmp/x\",\"generation\":0}",
+                "counts from 1"
+            },
+            {"{\"target\":\"" + target + "\",\"into\":\"relative/x\"}", "absolute"},
+            // The test profile has no pool-service (none): an import cannot run and says so.
+            {
+                "{\"target\":\"" + target + "\",\"import\":true,\"pool\":\"p\"}",
+                "pool-service-url is none"
+            },
+        };
+        for (String[] c : cases) {
+            given().contentType("application/json")
+                    .body(c[0])
+                    .post("/restores")
+                    .then()
+                    .statusCode(400)
+                    .body("detail", containsString(c[1]));
+        }
+    }
 }

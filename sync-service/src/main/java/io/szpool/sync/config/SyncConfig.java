@@ -57,6 +57,14 @@ public interface SyncConfig {
     @WithDefault("30s")
     Duration serviceTimeout();
 
+    /**
+     * How long each step of a restore's import may take: crypto-device-service adopting the
+     * restored chunks, pool-service importing the pool (its rebuild of bad chunks included), the
+     * scrub after it. Each reads or writes whole chunks.
+     */
+    @WithDefault("2h")
+    Duration importTimeout();
+
     Schedule schedule();
 
     /** When pools are synced without being asked. */

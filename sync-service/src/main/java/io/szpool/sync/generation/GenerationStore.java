@@ -443,11 +443,11 @@ public final class GenerationStore {
     }
 
     /**
-     * Fetches {@code generation} into {@code into} (which must be new or empty) as a
-     * crypto-device-service data folder: {@code chunks/<chunkId>} for every intact chunk, {@code
-     * damaged/<chunkId>} for every damaged one, the key slot in {@code keys/<pool>.slot}, chunk
-     * records in {@code records/}. Nothing is repaired here: rebuilding from parity is pool
-     * import's work.
+     * Fetches {@code generation} into {@code into} (which must be new or empty) as a folder that
+     * crypto-device-service adopts: {@code chunks/<chunkId>} for every intact chunk, {@code
+     * damaged/<chunkId>} for every damaged one, the key slot in {@code keys/<pool>.slot}, a record
+     * in {@code records/} for every chunk of the generation (a missing one has a record and no
+     * image). Nothing is repaired here: rebuilding from parity is pool import's work.
      */
     public CheckReport restore(Generation generation, Path into, Listener restored)
             throws IOException, InterruptedException {
@@ -467,12 +467,14 @@ public final class GenerationStore {
         for (ChunkCheck c : report.chunks()) {
             Manifest.Chunk entry = m.chunk(c.chunkId()).orElseThrow();
             Path file = fetched.resolve(entry.file());
+            // Every chunk gets its record, the lost ones too: crypto-device-service's adopt gives
+            // a chunk with a record and no image a fresh sparse file for the pool's rebuild.
+            Files.writeString(
+                    records.resolve(c.chunkId() + ".json"),
+                    record(m, entry),
+                    StandardCharsets.UTF_8);
             if (c.state().equals(ChunkCheck.OK)) {
                 Files.move(file, chunks.resolve(c.chunkId()), StandardCopyOption.ATOMIC_MOVE);
-                Files.writeString(
-                        records.resolve(c.chunkId() + ".json"),
-                        record(m, entry),
-                        StandardCharsets.UTF_8);
             } else if (Files.exists(file)) {
                 Path damaged = Files.createDirectories(into.resolve("damaged"));
                 Files.move(file, damaged.resolve(c.chunkId()), StandardCopyOption.ATOMIC_MOVE);
@@ -486,6 +488,65 @@ public final class GenerationStore {
         Files.write(slot, generation.keySlot());
         deleteTree(fetched);
         return report;
+    }
+
+    /**
+     * An earlier generation that still holds a chunk.
+     *
+     * @param verified its image's SHA-256 was checked (a local target, read in place); otherwise
+     *     only its size on the target's listing matches, so it only might be intact
+     */
+    public record IntactCopy(long generation, boolean verified) {}
+
+    /**
+     * For each of {@code chunkIds} (bad in {@code current}), the newest earlier generation whose
+     * image of it is still whole. An earlier generation that names the very image the current one
+     * found damaged (the same {@code sentIn}: a hard link) shares that damage and is passed over.
+     */
+    public Map<String, IntactCopy> intactEarlier(
+            Catalog catalog, Generation current, CheckReport report, Set<String> chunkIds)
+            throws IOException {
+        Map<String, IntactCopy> out = new LinkedHashMap<>();
+        boolean local = rsync.target().kind() == Target.Kind.LOCAL;
+        List<Generation> earlier =
+                catalog.generations().stream()
+                        .filter(g -> g.number() < current.number())
+                        .sorted(Comparator.comparingLong(Generation::number).reversed())
+                        .toList();
+        for (String id : chunkIds) {
+            Optional<Manifest.Chunk> bad = current.manifest().chunk(id);
+            boolean damaged =
+                    report.with(ChunkCheck.DAMAGED).stream().anyMatch(c -> c.chunkId().equals(id));
+            for (Generation g : earlier) {
+                Optional<Manifest.Chunk> entry = g.manifest().chunk(id);
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                Manifest.Chunk c = entry.get();
+                if (damaged && bad.isPresent() && bad.get().sentIn() == c.sentIn()) {
+                    continue;
+                }
+                boolean sized =
+                        catalog.listing().filesIn(g.folder()).stream()
+                                .anyMatch(
+                                        e ->
+                                                e.name().equals(c.file())
+                                                        && e.size() == c.sizeBytes());
+                if (!sized) {
+                    continue;
+                }
+                if (!local) {
+                    out.put(id, new IntactCopy(g.number(), false));
+                    break;
+                }
+                Path image = rsync.target().localPath().resolve(g.folder()).resolve(c.file());
+                if (Digests.sha256(image).equals(c.sha256())) {
+                    out.put(id, new IntactCopy(g.number(), true));
+                    break;
+                }
+            }
+        }
+        return out;
     }
 
     private static String record(Manifest m, Manifest.Chunk c) {

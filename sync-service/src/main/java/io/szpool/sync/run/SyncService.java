@@ -6,6 +6,7 @@ import io.szpool.events.Event;
 import io.szpool.events.SyncEvent.ChunkRestored;
 import io.szpool.events.SyncEvent.ChunkSynced;
 import io.szpool.events.SyncEvent.RestoreCompleted;
+import io.szpool.events.SyncEvent.RestoreFailed;
 import io.szpool.events.SyncEvent.RestoreStarted;
 import io.szpool.events.SyncEvent.SyncCompleted;
 import io.szpool.events.SyncEvent.SyncFailed;
@@ -19,6 +20,7 @@ import io.szpool.sync.generation.GenerationStore.CheckReport;
 import io.szpool.sync.generation.GenerationStore.ChunkCheck;
 import io.szpool.sync.generation.GenerationStore.Generation;
 import io.szpool.sync.generation.GenerationStore.SyncResult;
+import io.szpool.sync.generation.Rebuildable;
 import io.szpool.sync.generation.TargetKeys;
 import io.szpool.sync.messaging.SyncChannels;
 import io.szpool.sync.source.AtRestChunkSource;
@@ -113,8 +115,9 @@ public class SyncService {
     public SyncResult sync(String pool, SyncOrder order) {
         Target target = target(order.target());
         String poolId = pool;
+        Optional<PoolInfo> known = Optional.empty();
         if (order.source().isEmpty()) {
-            Optional<PoolInfo> known = poolService(pool);
+            known = poolService(pool);
             if (known.isPresent()) {
                 poolId = known.get().poolId();
                 if (known.get().imported()) {
@@ -140,7 +143,11 @@ public class SyncService {
                                                         + " szpool.sync.chunk-data-dir"));
         ChunkSource source;
         try {
-            source = AtRestChunkSource.open(dataDir, poolId);
+            AtRestChunkSource atRest = AtRestChunkSource.open(dataDir, poolId);
+            if (known.isPresent()) {
+                vdevsAtPoolService(known.get().name()).ifPresent(v -> withVdevs(atRest, v));
+            }
+            source = atRest;
         } catch (IllegalArgumentException e) {
             throw ProblemException.notFound(e.getMessage());
         } catch (IOException e) {
@@ -166,6 +173,37 @@ public class SyncService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ProblemException(503, "Service Unavailable", "interrupted");
+        }
+    }
+
+    /**
+     * The vdevs of an exported pool as pool-service records them, for the manifest's layout; empty
+     * when pool-service does not know the pool or does not answer.
+     */
+    private Optional<List<List<String>>> vdevsAtPoolService(String pool) {
+        if (pools == null) {
+            return Optional.empty();
+        }
+        try {
+            List<List<String>> vdevs = pools.show(pool).chunkIds();
+            return vdevs.isEmpty() ? Optional.empty() : Optional.of(vdevs);
+        } catch (IOException e) {
+            LOG.debugf("pool-service has no layout of pool %s: %s", pool, e.getMessage());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static void withVdevs(AtRestChunkSource source, List<List<String>> vdevs) {
+        try {
+            source.withVdevs(vdevs);
+        } catch (IOException e) {
+            // The generation is still whole without its layout; only a restore's early check of
+            // what RAID-Z2 can rebuild is lost (pool-service's import still refuses then).
+            LOG.warnf(
+                    "pool %s: no vdev layout in the manifest: %s", source.poolId(), e.getMessage());
         }
     }
 
@@ -411,20 +449,46 @@ public class SyncService {
     }
 
     /**
-     * Fetches a generation into a fresh folder with only the target and the passphrase. {@code
-     * poolId} may be absent when the target holds one pool the passphrase opens.
+     * A restore request.
+     *
+     * @param poolId which pool, when the target holds several the passphrase opens
+     * @param into the fresh folder to fetch into; default a new folder under the data dir
+     * @param importAs import the pool under this name at this host's pool-service after the fetch
+     *     (adopt, import, scrub); empty = fetch and check the files only
      */
-    public CheckReport restore(
-            Optional<String> poolId, String targetAddress, Optional<Long> number, Path into) {
-        Target target = target(Optional.of(targetAddress));
-        Catalog catalog = catalog(target, poolId);
+    public record RestoreOrder(
+            Optional<String> poolId,
+            String target,
+            Optional<Long> generation,
+            Optional<Path> into,
+            Optional<String> importAs) {}
+
+    /**
+     * What a restore did.
+     *
+     * @param into the folder the generation was fetched into (crypto-device-service moved it into
+     *     its data folder when the pool was imported)
+     * @param imported what the import did; null for a files-only restore
+     */
+    public record RestoreOutcome(CheckReport report, Path into, PoolImport.Outcome imported) {}
+
+    /**
+     * Fetches a generation into a fresh folder with only the target and the passphrase, and, when
+     * asked, has this host's services take the pool over: crypto-device-service adopts the chunks,
+     * pool-service imports the pool (rebuilding up to two bad chunks per vdev) and scrubs it.
+     * {@code RestoreCompleted} comes last, once the pool serves.
+     */
+    public RestoreOutcome restore(RestoreOrder order) {
+        Target target = target(Optional.of(order.target()));
+        order.importAs().ifPresent(this::checkImportable);
+        Catalog catalog = catalog(target, order.poolId());
         Set<String> pools = new TreeSet<>();
         catalog.generations().forEach(g -> pools.add(g.manifest().poolId()));
         if (pools.isEmpty()) {
             throw ProblemException.notFound(
                     "no generation on "
                             + target.address()
-                            + poolId.map(p -> " of pool " + p).orElse("")
+                            + order.poolId().map(p -> " of pool " + p).orElse("")
                             + " opens with this passphrase");
         }
         if (pools.size() > 1) {
@@ -432,26 +496,94 @@ public class SyncService {
                     target.address() + " holds several pools; name one of " + pools);
         }
         String pool = pools.iterator().next();
-        Generation g = pick(catalog, pool, target, number);
+        Generation g = pick(catalog, pool, target, order.generation());
+        Path into =
+                order.into()
+                        .orElseGet(
+                                () ->
+                                        config.dataDir()
+                                                .toAbsolutePath()
+                                                .resolve("restores")
+                                                .resolve(
+                                                        pool
+                                                                + "-generation-"
+                                                                + g.number()
+                                                                + "-"
+                                                                + UUID.randomUUID()
+                                                                        .toString()
+                                                                        .substring(0, 8)));
         acquire(pool, "restore");
         String host = publisher.hostId();
         long start = System.nanoTime();
+        String step = "fetch";
         try {
             publish(new RestoreStarted(pool, host, g.number(), target.address()));
-            CheckReport report =
-                    new GenerationStore(rsync(target, Optional.empty()), workDir())
-                            .restore(g, into, new GenerationStore.Listener() {});
+            boolean existed = Files.isDirectory(into);
+            GenerationStore store = new GenerationStore(rsync(target, Optional.empty()), workDir());
+            CheckReport report = store.restore(g, into, new GenerationStore.Listener() {});
+            PoolImport.Outcome imported = null;
+            if (order.importAs().isPresent()) {
+                step = "check";
+                refuseBeyondRepair(store, catalog, g, report, into, existed);
+                try {
+                    imported =
+                            new PoolImport(
+                                            new DeviceServiceClient(
+                                                    URI.create(config.deviceServiceUrl()),
+                                                    config.importTimeout()),
+                                            new PoolServiceClient(
+                                                    URI.create(config.poolServiceUrl()),
+                                                    config.importTimeout()),
+                                            config.deviceServiceUrl(),
+                                            config.poolServiceUrl())
+                                    .run(into, order.importAs().get(), pool);
+                } catch (PoolImport.StepFailed e) {
+                    step = e.step;
+                    throw new ProblemException(
+                            e.status,
+                            e.status == 409 ? "Conflict" : "Bad Gateway",
+                            "restore of pool "
+                                    + pool
+                                    + " generation "
+                                    + g.number()
+                                    + " stopped: "
+                                    + e.getMessage()
+                                    + "; the restored chunks are kept in "
+                                    + (e.step.equals("adopt")
+                                            ? into.toString()
+                                            : "crypto-device-service's data folder"));
+                }
+            }
             List<ChunkCheck> ok = report.with(ChunkCheck.OK);
-            for (ChunkCheck c : ok) {
-                publish(new ChunkRestored(c.chunkId(), pool, host, g.number(), false));
+            int restored;
+            int repaired;
+            if (imported == null) {
+                for (ChunkCheck c : ok) {
+                    publish(new ChunkRestored(c.chunkId(), pool, host, g.number(), false));
+                }
+                restored = ok.size();
+                repaired = 0;
+            } else {
+                // Every chunk is back on this host now: intact, rebuilt, or repaired by the scrub.
+                for (ChunkCheck c : report.chunks()) {
+                    publish(
+                            new ChunkRestored(
+                                    c.chunkId(),
+                                    pool,
+                                    host,
+                                    g.number(),
+                                    imported.repaired().contains(c.chunkId())));
+                }
+                restored = report.chunks().size();
+                repaired = imported.repaired().size();
             }
             publish(
                     new RestoreCompleted(
                             pool,
                             host,
                             g.number(),
-                            ok.size(),
-                            0,
+                            restored,
+                            repaired,
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)));
             lastRuns.put(
                     pool,
@@ -459,20 +591,146 @@ public class SyncService {
                             "restore",
                             target.address(),
                             g.number(),
-                            report.intact(),
-                            ok.size() + " of " + report.chunks().size() + " chunks intact",
+                            imported != null || report.intact(),
+                            imported == null
+                                    ? ok.size() + " of " + report.chunks().size() + " chunks intact"
+                                    : "imported as "
+                                            + imported.pool()
+                                            + " ("
+                                            + imported.health()
+                                            + "), "
+                                            + repaired
+                                            + " chunks repaired",
                             Instant.now()));
-            return report;
+            return new RestoreOutcome(report, into, imported);
+        } catch (ProblemException e) {
+            restoreFailed(pool, host, g.number(), target, step, e.getMessage());
+            throw e;
         } catch (java.nio.file.FileAlreadyExistsException e) {
+            restoreFailed(pool, host, g.number(), target, step, e.getMessage());
             throw ProblemException.conflict(e.getMessage());
-        } catch (IOException e) {
-            throw new ProblemException(502, "Bad Gateway", "restore failed: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            restoreFailed(pool, host, g.number(), target, step, reason);
+            throw new ProblemException(502, "Bad Gateway", "restore failed: " + reason);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            restoreFailed(pool, host, g.number(), target, step, "interrupted");
             throw new ProblemException(503, "Service Unavailable", "the restore was interrupted");
         } finally {
             running.remove(pool);
         }
+    }
+
+    /**
+     * Files-only restore, as before imports existed: fetch and check into {@code into}. {@code
+     * poolId} may be absent when the target holds one pool the passphrase opens.
+     */
+    public CheckReport restore(
+            Optional<String> poolId, String targetAddress, Optional<Long> number, Path into) {
+        return restore(
+                        new RestoreOrder(
+                                poolId, targetAddress, number, Optional.of(into), Optional.empty()))
+                .report();
+    }
+
+    /**
+     * An import needs this host's pool-service, and a name it does not use yet: checked before
+     * anything is fetched.
+     */
+    private void checkImportable(String name) {
+        if (pools == null) {
+            throw ProblemException.badRequest(
+                    "an import needs this host's pool-service; szpool.sync.pool-service-url is"
+                            + " none (restore the files only, without import)");
+        }
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            throw ProblemException.badRequest(
+                    "'pool' must be a pool name (letters, digits, '.', '_', '-'), was '"
+                            + name
+                            + "'");
+        }
+        Optional<PoolInfo> existing;
+        try {
+            existing = pools.find(name);
+        } catch (IOException e) {
+            throw new ProblemException(
+                    502,
+                    "Bad Gateway",
+                    "pool-service at "
+                            + config.poolServiceUrl()
+                            + " did not answer: "
+                            + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "Service Unavailable", "interrupted");
+        }
+        if (existing.isPresent()) {
+            throw ProblemException.conflict(
+                    "pool-service has a pool named "
+                            + name
+                            + " already ("
+                            + existing.get().state()
+                            + ", id "
+                            + existing.get().poolId()
+                            + "); restore under another name");
+        }
+    }
+
+    /**
+     * More than two bad chunks in a vdev: RAID-Z2 cannot rebuild them. Refused before anything at
+     * crypto-device-service or pool-service changes, naming the chunks and where an earlier
+     * generation still has them; what this restore fetched is removed again.
+     */
+    private void refuseBeyondRepair(
+            GenerationStore store,
+            Catalog catalog,
+            Generation g,
+            CheckReport report,
+            Path into,
+            boolean existed)
+            throws IOException {
+        List<Rebuildable.LostVdev> lost = Rebuildable.lost(g.manifest().layout(), report);
+        if (lost.isEmpty()) {
+            return;
+        }
+        Set<String> bad = new TreeSet<>();
+        lost.forEach(v -> bad.addAll(v.bad()));
+        Map<String, GenerationStore.IntactCopy> earlier =
+                store.intactEarlier(catalog, g, report, bad);
+        StringBuilder why = new StringBuilder();
+        why.append("generation ").append(g.number()).append(" of pool ").append(report.poolId());
+        why.append(" cannot be rebuilt: RAID-Z2 rebuilds at most two chunks per vdev;");
+        for (Rebuildable.LostVdev v : lost) {
+            why.append(" vdev ")
+                    .append(v.vdev())
+                    .append(" lost ")
+                    .append(v.bad().size())
+                    .append(":");
+            for (String id : v.bad()) {
+                String state =
+                        report.with(ChunkCheck.MISSING).stream()
+                                        .anyMatch(c -> c.chunkId().equals(id))
+                                ? "missing"
+                                : "damaged";
+                GenerationStore.IntactCopy copy = earlier.get(id);
+                why.append(' ').append(id).append(" (").append(state).append(", ");
+                why.append(
+                        copy == null
+                                ? "in no earlier generation"
+                                : (copy.verified() ? "intact in" : "might be intact in")
+                                        + " generation "
+                                        + copy.generation());
+                why.append(')');
+            }
+            why.append(';');
+        }
+        why.append(" nothing was changed");
+        GenerationStore.deleteTree(into);
+        if (existed) {
+            Files.createDirectories(into);
+        }
+        throw ProblemException.conflict(why.toString());
     }
 
     /** Pins or unpins a generation: pinned generations survive retention. */
@@ -638,6 +896,26 @@ public class SyncService {
             publish(new SyncFailed(poolId, host, generation, target.address(), reason));
         } catch (RuntimeException e) {
             LOG.errorf("cannot report the failed sync of pool %s: %s", poolId, e.getMessage());
+        }
+    }
+
+    private void restoreFailed(
+            String poolId,
+            String host,
+            long generation,
+            Target target,
+            String step,
+            String reason) {
+        LOG.warnf(
+                "pool %s: restore of generation %d stopped at %s: %s",
+                poolId, generation, step, reason);
+        lastRuns.put(
+                poolId,
+                new LastRun("restore", target.address(), generation, false, reason, Instant.now()));
+        try {
+            publish(new RestoreFailed(poolId, host, generation, target.address(), step, reason));
+        } catch (RuntimeException e) {
+            LOG.errorf("cannot report the failed restore of pool %s: %s", poolId, e.getMessage());
         }
     }
 

@@ -33,6 +33,7 @@ public final class AtRestChunkSource implements ChunkSource {
     private final List<SourceChunk> chunks;
     private final Map<Path, Stamp> stamps = new LinkedHashMap<>();
     private final byte[] keySlot;
+    private List<List<String>> vdevs = List.of();
 
     private AtRestChunkSource(String poolId, Path dataDir, List<SourceChunk> chunks, byte[] slot)
             throws IOException {
@@ -100,10 +101,44 @@ public final class AtRestChunkSource implements ChunkSource {
         return keySlot.clone();
     }
 
+    /**
+     * The pool's vdevs (chunk ids by column) as pool-service keeps them for an exported pool: a
+     * restore needs them to tell, before anything changes, whether RAID-Z2 can rebuild what a
+     * damaged target lost. Chunks of a vdev that this folder lacks are refused.
+     */
+    public AtRestChunkSource withVdevs(List<List<String>> vdevs) throws IOException {
+        java.util.Set<String> here = new java.util.HashSet<>();
+        chunks.forEach(c -> here.add(c.chunkId()));
+        for (List<String> v : vdevs) {
+            for (String id : v) {
+                if (!here.contains(id)) {
+                    throw new IOException(
+                            "pool-service lists chunk "
+                                    + id
+                                    + " in pool "
+                                    + poolId
+                                    + ", but "
+                                    + dataDir
+                                    + " has no such chunk");
+                }
+            }
+        }
+        this.vdevs = List.copyOf(vdevs);
+        return this;
+    }
+
     @Override
     public Map<String, String> layout() {
-        // Chunk files at rest say nothing of vdevs; pool-service's capture will.
-        return Map.of("capture", "at-rest");
+        // Chunk files alone say nothing of vdevs; pool-service's record of the pool does.
+        Map<String, String> shape = new LinkedHashMap<>();
+        shape.put("capture", "at-rest");
+        if (!vdevs.isEmpty()) {
+            shape.put("vdevs", Integer.toString(vdevs.size()));
+            for (int v = 0; v < vdevs.size(); v++) {
+                shape.put("vdev." + v, String.join(",", vdevs.get(v)));
+            }
+        }
+        return shape;
     }
 
     @Override

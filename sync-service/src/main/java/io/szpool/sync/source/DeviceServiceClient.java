@@ -141,6 +141,41 @@ public final class DeviceServiceClient {
         return HexFormat.of().formatHex(sha.digest());
     }
 
+    /**
+     * One chunk crypto-device-service took over from a restored folder.
+     *
+     * @param restored {@code intact}, {@code damaged} (attached as it is) or {@code missing}
+     *     (attached as a fresh sparse file for the pool's rebuild)
+     */
+    public record AdoptedChunk(
+            String chunkId, String deviceAddress, String state, String restored, long sizeBytes) {}
+
+    public record Adopted(String poolId, List<AdoptedChunk> chunks) {}
+
+    /**
+     * Has crypto-device-service take the chunks of a restored folder into its data folder (moved,
+     * not copied) and attach them. Idempotent: a folder adopted before answers the same chunks.
+     */
+    public Adopted adopt(Path folder) throws IOException, InterruptedException {
+        JsonNode a =
+                http.post(
+                        "/chunks/adopt",
+                        ServiceHttp.JSON.writeValueAsString(
+                                java.util.Map.of("folder", folder.toAbsolutePath().toString())),
+                        ServiceHttp.ANY_2XX);
+        List<AdoptedChunk> chunks = new ArrayList<>();
+        for (JsonNode c : a.path("chunks")) {
+            chunks.add(
+                    new AdoptedChunk(
+                            c.path("chunkId").asText(),
+                            c.path("deviceAddress").asText(null),
+                            c.path("state").asText(null),
+                            c.path("restored").asText(null),
+                            c.path("sizeBytes").asLong()));
+        }
+        return new Adopted(a.path("poolId").asText(), List.copyOf(chunks));
+    }
+
     /** Drops the snapshot and its preserved units; a snapshot already gone is fine. */
     public void deleteSnapshot(String snapshotId) throws IOException, InterruptedException {
         try {

@@ -16,23 +16,33 @@ import java.time.Duration;
  * JSON or a byte stream out, and a problem detail turned into an exception that keeps its status
  * and detail (never the body of a key endpoint: those are read as bytes, not echoed).
  */
-final class ServiceHttp {
+public final class ServiceHttp {
     static final ObjectMapper JSON =
             new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** A call answered with a status the caller did not expect. */
-    static final class CallFailedException extends IOException {
+    public static final class CallFailedException extends IOException {
         private final int status;
+        private final String detail;
 
         CallFailedException(String what, int status, String detail) {
             super(what + " answered " + status + (detail.isEmpty() ? "" : ": " + detail));
             this.status = status;
+            this.detail = detail;
         }
 
-        int status() {
+        /** The problem's detail as the service wrote it, or empty. */
+        public String detail() {
+            return detail;
+        }
+
+        public int status() {
             return status;
         }
     }
+
+    /** Expected status of a call whose service may answer 200 or 201 (a new resource). */
+    static final int ANY_2XX = -1;
 
     private final HttpClient http;
     private final URI base;
@@ -92,7 +102,8 @@ final class ServiceHttp {
             throws IOException, InterruptedException {
         HttpResponse<byte[]> r =
                 http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != expected) {
+        boolean ok = expected == ANY_2XX ? r.statusCode() / 100 == 2 : r.statusCode() == expected;
+        if (!ok) {
             throw new CallFailedException(what, r.statusCode(), detail(r.body()));
         }
         return r.body();
