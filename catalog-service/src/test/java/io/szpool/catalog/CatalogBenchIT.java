@@ -450,7 +450,11 @@ class CatalogBenchIT {
         }
     }
 
-    /** The peer's statements, one JDBC batch each, flushed in dependency order. */
+    /**
+     * The peer's statements, one JDBC batch each, flushed in dependency order. The host upserts say
+     * {@code select} instead of {@code values}, so that the driver's batch rewriting (one multi-row
+     * insert per batch) leaves them alone: a multi-row upsert cannot name one host twice.
+     */
     private static final class PeerStatements implements AutoCloseable {
         private final Connection db;
         private final PreparedStatement host;
@@ -471,13 +475,13 @@ class CatalogBenchIT {
             this.db = db;
             host =
                     db.prepareStatement(
-                            "insert into host (host_id, first_seen, last_seen) values (?, ?, ?) on"
+                            "insert into host (host_id, first_seen, last_seen) select ?, ?, ? on"
                                     + " conflict (host_id) do update set last_seen ="
                                     + " excluded.last_seen");
             service =
                     db.prepareStatement(
                             "insert into host_service (host_id, service, first_seen, last_seen)"
-                                    + " values (?, ?, ?, ?) on conflict (host_id, service) do"
+                                    + " select ?, ?, ?, ? on conflict (host_id, service) do"
                                     + " update set last_seen = excluded.last_seen");
             pool =
                     db.prepareStatement(
