@@ -12,12 +12,16 @@ import java.util.UUID;
  * which vdev and column, the vdev's geometry and the guid of every device of the vdev. Import
  * assembles a pool from labels alone, whatever the devices are called.
  *
+ * <p>Public, read-only outside this package, so that a caller holding devices of unknown pools
+ * (pool-service importing chunks restored from a backup) can sort them into pools and name the
+ * missing columns before it imports.
+ *
  * @param generation the pool configuration's generation, raised by every grow and replace; the
  *     newest label says how many vdevs the pool has and which device belongs in which column
  * @param txg the vdev's committed transaction group when the label was written (information only:
  *     the uberblocks hold the authoritative txg)
  */
-record Label(
+public record Label(
         UUID poolUuid,
         String poolName,
         long generation,
@@ -36,7 +40,7 @@ record Label(
     private static final int VERSION = 1;
     private static final int CHECKSUM_AT = 16;
 
-    long deviceGuid() {
+    public long deviceGuid() {
         return deviceGuids[column];
     }
 
@@ -113,7 +117,7 @@ record Label(
     }
 
     /** Reads the first valid copy of the label, or null if neither copy is valid. */
-    static Label readFrom(BlockDevice device) {
+    public static Label readFrom(BlockDevice device) {
         for (long offset : new long[] {0, endOffset(device)}) {
             try {
                 if (offset < 0) {
