@@ -67,22 +67,37 @@ final class PoolServices implements AutoCloseable {
                         "szpool.device.passphrase-file", passphrase.toString()));
     }
 
+    /** More pool-service properties for the next start (a test's own policy). */
+    final Map<String, String> poolProperties = new java.util.HashMap<>();
+
     void startPool() {
-        pool =
-                ServiceProcess.start(
-                        "pool-service",
-                        host + "-pool-" + ++runs,
-                        Map.of(
-                                "kafka.bootstrap.servers",
-                                KafkaBroker.shared().bootstrapServers(),
-                                "szpool.host-id",
-                                host,
-                                "szpool.pool.data-dir",
-                                poolDataDir().toString(),
-                                "szpool.pool.nbd.port",
-                                "0",
-                                "szpool.pool.saga-timeout",
-                                sagaTimeout));
+        Map<String, String> properties = new java.util.HashMap<>(poolProperties);
+        properties.putAll(
+                Map.of(
+                        "kafka.bootstrap.servers",
+                        KafkaBroker.shared().bootstrapServers(),
+                        "szpool.host-id",
+                        host,
+                        "szpool.pool.data-dir",
+                        poolDataDir().toString(),
+                        "szpool.pool.nbd.port",
+                        "0",
+                        "szpool.pool.saga-timeout",
+                        sagaTimeout,
+                        "szpool.pool.device-service-url",
+                        device == null
+                                ? "http://127.0.0.1:8082"
+                                : "http://127.0.0.1:" + device.port()));
+        pool = ServiceProcess.start("pool-service", host + "-pool-" + ++runs, properties);
+    }
+
+    /** The operator's passphrase of another host: a restore needs the pool's passphrase. */
+    void usePassphraseOf(PoolServices other) throws IOException {
+        Files.copy(other.passphrase, passphrase, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    Path deviceDataDir() {
+        return dir.resolve("device");
     }
 
     void start() {

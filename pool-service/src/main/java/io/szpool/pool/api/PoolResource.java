@@ -112,10 +112,35 @@ public class PoolResource {
         return show(name);
     }
 
+    /** Body of {@code POST /pools/{name}/import}; optional, {@code poolId} picks one of several. */
+    public record ImportRequest(String poolId) {}
+
+    /**
+     * Imports a pool: from this host's record, or, with none (a restore on a fresh host), from the
+     * labels of the attached chunks no pool here owns, rebuilding up to two missing columns per
+     * vdev. The body is optional, so any content type (or none) is taken and read as JSON here.
+     */
     @POST
     @Path("/{name}/import")
-    public PoolView importPool(@PathParam("name") String name) {
-        return PoolView.of(pools.importPool(name), pools);
+    @Consumes(MediaType.WILDCARD)
+    public PoolView importPool(@PathParam("name") String name, String body) {
+        ImportRequest request = optionalBody(body, ImportRequest.class, "{\"poolId\": \"...\"}");
+        String poolId = request == null ? null : request.poolId();
+        if (poolId != null && poolId.isBlank()) {
+            throw ProblemException.badRequest("poolId must not be blank");
+        }
+        PoolManager.Imported imported = pools.importPool(name, poolId);
+        return PoolView.of(imported.snapshot(), pools)
+                .withRebuilt(
+                        imported.rebuilt().stream()
+                                .map(
+                                        b ->
+                                                new PoolView.Rebuilt(
+                                                        b.vdev(),
+                                                        b.column(),
+                                                        b.chunkId(),
+                                                        b.bytes()))
+                                .toList());
     }
 
     /**
@@ -127,16 +152,7 @@ public class PoolResource {
     @Path("/{name}/freeze")
     @Consumes(MediaType.WILDCARD)
     public FreezeAnswer freeze(@PathParam("name") String name, String body) {
-        FreezeRequest request = null;
-        if (body != null && !body.isBlank()) {
-            try {
-                request = json.readValue(body, FreezeRequest.class);
-            } catch (JsonProcessingException e) {
-                throw ProblemException.badRequest(
-                        "the body must be JSON like {\"timeoutMs\": 5000}: "
-                                + e.getOriginalMessage());
-            }
-        }
+        FreezeRequest request = optionalBody(body, FreezeRequest.class, "{\"timeoutMs\": 5000}");
         long timeoutMs =
                 request == null || request.timeoutMs() == null ? 5000 : request.timeoutMs();
         if (timeoutMs < 1 || timeoutMs > MAX_FREEZE_MS) {
@@ -160,6 +176,21 @@ public class PoolResource {
     @Path("/{name}/thaw")
     public ThawAnswer thaw(@PathParam("name") String name) {
         return new ThawAnswer(name, pools.thaw(name));
+    }
+
+    /**
+     * An optional JSON body: null when absent or blank, 400 when it is not JSON like the example.
+     */
+    private <T> T optionalBody(String body, Class<T> type, String example) {
+        if (body == null || body.isBlank()) {
+            return null;
+        }
+        try {
+            return json.readValue(body, type);
+        } catch (JsonProcessingException e) {
+            throw ProblemException.badRequest(
+                    "the body must be JSON like " + example + ": " + e.getOriginalMessage());
+        }
     }
 
     @PUT

@@ -1,5 +1,6 @@
 package io.szpool.pool.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.szpool.pool.driver.LivePool;
 import io.szpool.pool.driver.ScanState;
 import io.szpool.pool.engine.PoolManager;
@@ -30,7 +31,32 @@ public record PoolView(
         String saga,
         Policy autoGrow,
         ScanState scan,
-        List<VdevView> vdevs) {
+        List<VdevView> vdevs,
+        @JsonInclude(JsonInclude.Include.NON_NULL) List<Rebuilt> rebuilt) {
+
+    /** A column an import rebuilt into a leftover chunk; only in the answer of that import. */
+    public record Rebuilt(int vdev, int column, String chunkId, long bytes) {}
+
+    PoolView withRebuilt(List<Rebuilt> rebuilt) {
+        return new PoolView(
+                name,
+                poolId,
+                state,
+                health,
+                layout,
+                driver,
+                width,
+                chunkSizeBytes,
+                sizeBytes,
+                allocatedBytes,
+                freeBytes,
+                nbdExport,
+                saga,
+                autoGrow,
+                scan,
+                vdevs,
+                rebuilt);
+    }
 
     /** The capacity policy in effect for this pool. */
     public record Policy(boolean enabled, int thresholdPercent, long maxSizeBytes) {}
@@ -69,7 +95,9 @@ public record PoolView(
                     }
                     ChunkRef chunk = match(chunks, d.device());
                     if (chunk == null && !unmatched.isEmpty()) {
-                        chunk = unmatched.remove(0);
+                        // The record keeps columns in order: a missing column's own entry first.
+                        ChunkRef own = d.column() < chunks.size() ? chunks.get(d.column()) : null;
+                        chunk = own != null && unmatched.remove(own) ? own : unmatched.remove(0);
                     }
                     devices.add(
                             new DeviceView(
@@ -120,13 +148,15 @@ public record PoolView(
                         manager.effectiveThreshold(r),
                         manager.effectiveMaxSize(r)),
                 pool == null ? null : pool.scan().orElse(null),
-                vdevs);
+                vdevs,
+                null);
     }
 
     /** The engine names a device by its toString (the NBD export name, or the file path). */
     private static ChunkRef match(List<ChunkRef> chunks, String device) {
         for (ChunkRef c : chunks) {
-            if (device.contains(c.chunkId()) || device.contains(c.deviceAddress())) {
+            if (c.present()
+                    && (device.contains(c.chunkId()) || device.contains(c.deviceAddress()))) {
                 return c;
             }
         }

@@ -15,6 +15,13 @@ public interface PoolConfig {
     @WithDefault("var/pool")
     Path dataDir();
 
+    /**
+     * This host's crypto-device-service, asked for its attached chunks when a pool is imported that
+     * this host has no record of (after a restore).
+     */
+    @WithDefault("http://127.0.0.1:8082")
+    String deviceServiceUrl();
+
     /** How long a create or grow waits for its chunks before it rolls back. */
     @WithDefault("120s")
     Duration sagaTimeout();

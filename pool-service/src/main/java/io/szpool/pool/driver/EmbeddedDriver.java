@@ -54,6 +54,11 @@ public final class EmbeddedDriver implements PoolDriver {
         }
     }
 
+    @Override
+    public Discovery discover(String poolName, List<ChunkCandidate> candidates) throws IOException {
+        return LabelDiscovery.discover(poolName, candidates);
+    }
+
     static List<BlockDevice> openAll(List<String> addresses, List<BlockDevice> opened)
             throws IOException {
         List<BlockDevice> devices = new ArrayList<>();

@@ -25,4 +25,17 @@ public interface PoolDriver {
      * are left out: up to two per vdev, the pool then runs degraded).
      */
     LivePool assemble(String poolName, List<String> deviceAddresses) throws IOException;
+
+    /**
+     * Imports pool {@code poolName}, which this host has no record of, from whichever of the
+     * candidate chunks carry its labels; missing columns are left for {@link Discovery#rebuild()}.
+     *
+     * @throws io.szpool.service.ProblemException 404 when no candidate is the pool's, 409 when
+     *     several pools have that name or a vdev misses more than two columns
+     */
+    default Discovery discover(String poolName, List<ChunkCandidate> candidates)
+            throws IOException {
+        throw new UnsupportedOperationException(
+                "the " + name() + " driver cannot import a pool this host has no record of");
+    }
 }

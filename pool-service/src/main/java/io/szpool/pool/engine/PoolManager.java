@@ -21,6 +21,9 @@ import io.szpool.events.Vocabulary.Layout;
 import io.szpool.nbd.ListenerConfig;
 import io.szpool.nbd.NbdServer;
 import io.szpool.pool.config.PoolConfig;
+import io.szpool.pool.discovery.DeviceServiceClient;
+import io.szpool.pool.driver.ChunkCandidate;
+import io.szpool.pool.driver.Discovery;
 import io.szpool.pool.driver.LivePool;
 import io.szpool.pool.driver.PoolDriver;
 import io.szpool.pool.messaging.PoolChannels;
@@ -87,6 +90,7 @@ public class PoolManager {
     private final Emitter<String> poolEvents;
     private final Emitter<String> commands;
     private final PoolDriver driver;
+    private final DeviceServiceClient deviceService;
 
     private final Map<String, PoolRecord> records = new LinkedHashMap<>(); // by name
     private final Map<String, LivePool> live = new HashMap<>(); // by name
@@ -106,8 +110,10 @@ public class PoolManager {
             EventPublisher publisher,
             @Channel(PoolChannels.POOL_EVENTS) Emitter<String> poolEvents,
             @Channel(PoolChannels.COMMANDS_OUT) Emitter<String> commands,
-            PoolDriver driver) {
+            PoolDriver driver,
+            DeviceServiceClient deviceService) {
         this.config = config;
+        this.deviceService = deviceService;
         this.store = store;
         this.publisher = publisher;
         this.poolEvents = poolEvents;
@@ -431,7 +437,7 @@ public class PoolManager {
     private static boolean replaceAddress(List<ChunkRef> refs, String chunkId, String address) {
         for (int i = 0; i < refs.size(); i++) {
             ChunkRef c = refs.get(i);
-            if (c.chunkId().equals(chunkId) && !c.deviceAddress().equals(address)) {
+            if (chunkId.equals(c.chunkId()) && !address.equals(c.deviceAddress())) {
                 refs.set(i, new ChunkRef(chunkId, address));
                 return true;
             }
@@ -624,6 +630,153 @@ public class PoolManager {
         store.save(r);
         publish(new PoolExported(r.poolId, publisher.hostId(), r.name));
         return r;
+    }
+
+    /** What an import did: the pool, and the columns it rebuilt into leftover chunks. */
+    public record Imported(Snapshot snapshot, List<Discovery.Rebuilt> rebuilt) {}
+
+    /**
+     * Imports a pool: from its record as before, or, when this host has no record of {@code name}
+     * (a restore on a fresh host), from the labels of the attached chunks that no pool here owns
+     * (only those filed under {@code poolId} at crypto-device-service, when given). Up to two
+     * missing columns per vdev are rebuilt at once into the pool's leftover chunks.
+     */
+    public synchronized Imported importPool(String name, String poolId) {
+        PoolRecord known = records.get(name);
+        if (known != null) {
+            if (poolId != null && !poolId.equals(known.poolId)) {
+                throw ProblemException.conflict(
+                        "pool '"
+                                + name
+                                + "' on this host is pool id "
+                                + known.poolId
+                                + ", not "
+                                + poolId);
+            }
+            return new Imported(importPool(name), List.of());
+        }
+        if (!NAME.matcher(name).matches()) {
+            throw ProblemException.badRequest(
+                    "name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter"
+                            + " or digit; was '"
+                            + name
+                            + "'");
+        }
+        if (poolId != null) {
+            byId(poolId)
+                    .ifPresent(
+                            other -> {
+                                throw ProblemException.conflict(
+                                        "pool id "
+                                                + poolId
+                                                + " is pool '"
+                                                + other.name
+                                                + "' on this host");
+                            });
+        }
+        Set<String> owned = new HashSet<>();
+        records.values().forEach(r -> r.allChunks().forEach(c -> owned.add(c.chunkId())));
+        List<ChunkCandidate> candidates =
+                deviceService.attachedChunks().stream()
+                        .filter(c -> !owned.contains(c.chunkId()))
+                        .filter(c -> poolId == null || poolId.equals(c.poolId()))
+                        .toList();
+        Discovery found;
+        try {
+            found = driver.discover(name, candidates);
+        } catch (UnsupportedOperationException e) {
+            throw ProblemException.conflict(e.getMessage());
+        } catch (IOException e) {
+            throw new ProblemException(
+                    503,
+                    "Import failed",
+                    "pool '" + name + "' cannot be assembled from its devices: " + e.getMessage());
+        }
+        LivePool pool = found.pool();
+        Optional<PoolRecord> clash = byId(found.poolId());
+        if (clash.isPresent()) {
+            closeQuietly(pool);
+            throw ProblemException.conflict(
+                    "the chunks of pool '"
+                            + name
+                            + "' are pool id "
+                            + found.poolId()
+                            + ", which is pool '"
+                            + clash.get().name
+                            + "' on this host");
+        }
+        PoolRecord r = new PoolRecord();
+        r.poolId = found.poolId();
+        r.name = name;
+        r.width = found.width();
+        r.chunkSizeBytes = found.chunkSizeBytes();
+        r.state = State.IMPORTED;
+        r.createdAt = Instant.now();
+        r.vdevs = refs(found.columns());
+        records.put(name, r);
+        store.save(r);
+        Health before = pool.health();
+        publishImported(r, pool);
+        List<Discovery.Rebuilt> rebuilt = List.of();
+        try {
+            rebuilt = found.rebuild();
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf(e, "pool %s: rebuilding its missing columns failed", name);
+        }
+        r.vdevs = refs(found.columns());
+        store.save(r);
+        serve(r, pool);
+        Health after = pool.health();
+        if (after != before) {
+            publishQuietly(
+                    new PoolHealthChanged(
+                            r.poolId,
+                            publisher.hostId(),
+                            health(before),
+                            health(after),
+                            rebuilt.isEmpty() ? deviceSummary(pool) : rebuiltSummary(rebuilt)));
+        }
+        LOG.infof(
+                "imported pool %s (%s) from its labels, %s, %d columns rebuilt",
+                name, r.poolId, after, rebuilt.size());
+        return new Imported(new Snapshot(r, pool), rebuilt);
+    }
+
+    private static List<List<ChunkRef>> refs(List<List<ChunkCandidate>> columns) {
+        List<List<ChunkRef>> vdevs = new ArrayList<>();
+        for (List<ChunkCandidate> vdev : columns) {
+            List<ChunkRef> refs = new ArrayList<>();
+            for (ChunkCandidate c : vdev) {
+                refs.add(
+                        c == null
+                                ? new ChunkRef(null, null)
+                                : new ChunkRef(c.chunkId(), c.deviceAddress()));
+            }
+            vdevs.add(refs);
+        }
+        return vdevs;
+    }
+
+    private static String rebuiltSummary(List<Discovery.Rebuilt> rebuilt) {
+        List<String> parts = new ArrayList<>();
+        for (Discovery.Rebuilt b : rebuilt) {
+            parts.add(
+                    "vdev "
+                            + b.vdev()
+                            + " column "
+                            + b.column()
+                            + " rebuilt into chunk "
+                            + b.chunkId());
+        }
+        return String.join("; ", parts);
+    }
+
+    private static void closeQuietly(LivePool pool) {
+        try {
+            pool.close();
+        } catch (IOException e) {
+            LOG.errorf("closing a pool that was refused: %s", e.getMessage());
+        }
     }
 
     public synchronized Snapshot importPool(String name) {

@@ -57,8 +57,15 @@ public class PoolRecord {
     /** Ids of GrowPool commands already carried out (a redelivered command is a no-op). */
     public List<String> handledCommands = new ArrayList<>();
 
-    /** A chunk's id and where its device was last seen. */
-    public record ChunkRef(String chunkId, String deviceAddress) {}
+    /**
+     * A chunk's id and where its device was last seen; both null for a column that an import found
+     * missing and had no chunk to rebuild into.
+     */
+    public record ChunkRef(String chunkId, String deviceAddress) {
+        public boolean present() {
+            return chunkId != null;
+        }
+    }
 
     /** A create or grow waiting for chunks. */
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -95,7 +102,7 @@ public class PoolRecord {
 
     public List<ChunkRef> allChunks() {
         List<ChunkRef> all = new ArrayList<>();
-        vdevs.forEach(all::addAll);
+        vdevs.forEach(v -> v.stream().filter(ChunkRef::present).forEach(all::add));
         if (saga != null) {
             all.addAll(saga.chunks);
         }
