@@ -52,7 +52,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class RestoreImportIT {
-    static final long CHUNK = 32L << 20;
+    static final long CHUNK = 64L << 20;
     static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
