@@ -24,6 +24,7 @@ import io.szpool.events.PoolEvent.PoolGrown;
 import io.szpool.events.PoolEvent.PoolHealthChanged;
 import io.szpool.events.PoolEvent.PoolScrubbed;
 import io.szpool.events.Topics;
+import io.szpool.events.Vocabulary;
 import io.szpool.events.Vocabulary.GrowthTrigger;
 import io.szpool.nbd.NbdClient;
 import io.szpool.testing.KafkaBroker;
@@ -439,6 +440,40 @@ class PoolLifecycleTest {
         post("/pools/" + TANK + "/freeze", Map.of(), 409)
                 .body("detail", containsString("exported"));
         given().post("/pools/" + TANK + "/import").then().statusCode(200);
+    }
+
+    @Test
+    @Order(13)
+    void aPoolImportedWithADeviceMissingAnnouncesTheHealthChange() throws Exception {
+        JsonPath pool = given().get("/pools/" + TANK).then().statusCode(200).extract().jsonPath();
+        String poolId = pool.getString("poolId");
+        String chunkId = pool.getString("vdevs[0].devices[2].chunkId");
+        byte[] before;
+        try (NbdClient volume = volume(TANK)) {
+            before = read(volume, 0, DATA.length);
+        }
+        given().post("/pools/" + TANK + "/export").then().statusCode(200);
+        assertEquals(200, device.postJson("/chunks/" + chunkId + "/detach", "").statusCode());
+        try {
+            given().post("/pools/" + TANK + "/import")
+                    .then()
+                    .statusCode(200)
+                    .body("health", equalTo("DEGRADED"));
+            PoolHealthChanged change =
+                    awaitEvent(
+                            poolId,
+                            PoolHealthChanged.class,
+                            h ->
+                                    h.previous() == Vocabulary.Health.ONLINE
+                                            && h.health() == Vocabulary.Health.DEGRADED,
+                            "PoolHealthChanged ONLINE > DEGRADED across export and import");
+            assertEquals(poolId, change.poolId());
+            try (NbdClient volume = volume(TANK)) {
+                assertArrayEquals(before, read(volume, 0, DATA.length), "read through parity");
+            }
+        } finally {
+            device.postJson("/chunks/" + chunkId + "/attach", "");
+        }
     }
 
     // ---------------------------------------------------------------- helpers

@@ -1010,7 +1010,23 @@ public class PoolManager {
 
     private void serve(PoolRecord r, LivePool pool) {
         live.put(r.name, pool);
-        lastHealth.put(r.name, pool.health());
+        Health now = pool.health();
+        lastHealth.put(r.name, now);
+        // The health last announced outlives an export or a restart: a pool that comes back with a
+        // device missing (or back again) has changed health like one that loses it while served.
+        if (r.health != null && health(r.health) != health(now)) {
+            publishQuietly(
+                    new PoolHealthChanged(
+                            r.poolId,
+                            publisher.hostId(),
+                            health(r.health),
+                            health(now),
+                            deviceSummary(pool)));
+        }
+        if (r.health != now) {
+            r.health = now;
+            store.save(r);
+        }
         pool.volume().ifPresent(volume -> nbd.addExport(r.name, volume));
     }
 
@@ -1090,6 +1106,10 @@ public class PoolManager {
                     }
                     Health now = pool.health();
                     Health before = lastHealth.put(r.name, now);
+                    if (r.health != now) {
+                        r.health = now;
+                        store.save(r);
+                    }
                     if (before != null && before != now) {
                         publishQuietly(
                                 new PoolHealthChanged(

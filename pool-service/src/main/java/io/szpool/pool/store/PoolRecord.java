@@ -2,6 +2,7 @@ package io.szpool.pool.store;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.szpool.events.Vocabulary.GrowthTrigger;
+import io.szpool.raidz.Health;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,12 @@ public class PoolRecord {
 
     /** Null means the service default. */
     public Long maxSizeBytes;
+
+    /**
+     * The health last seen while the pool was served here; null before it ever was. Kept so an
+     * import or a restart that finds it different announces the change.
+     */
+    public Health health;
 
     /** Whether the last capacity alert has not been cleared by falling below the hysteresis. */
     public boolean alerted;
