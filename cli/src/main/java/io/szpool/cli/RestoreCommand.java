@@ -38,7 +38,8 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Parameters(
             paramLabel = "NAME",
-            description = "The name the restored pool gets at this host's pool-service.")
+            description =
+                    "The pool's name: pool-service imports the pool whose chunk labels carry it.")
     String name;
 
     @Option(names = "--from", required = true, description = "The sync target.")

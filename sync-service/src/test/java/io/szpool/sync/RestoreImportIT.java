@@ -131,7 +131,9 @@ class RestoreImportIT {
             noise(thirdImage, 2L << 20, 64 << 10);
 
             // Three bad chunks in one vdev: refused before anything on host B changes.
-            String name = "restored" + UUID.randomUUID().toString().substring(0, 6);
+            // The pool's own name: pool-service finds the pool by the name its chunks' labels
+            // carry.
+            String name = a.poolName;
             String restore =
                     "{\"target\":\"" + target + "\",\"import\":true,\"pool\":\"" + name + "\"}";
             HttpResponse<String> refused = send(syncB, "/restores", restore);
