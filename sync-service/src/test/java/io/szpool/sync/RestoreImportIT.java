@@ -177,7 +177,14 @@ class RestoreImportIT {
             assertEquals("ONLINE", view.get("health").asText(), view.toString());
             assertEquals("imported", view.get("state").asText(), view.toString());
             URI volumeB = URI.create(view.get("nbdExport").asText());
-            String restored = sha256(nbdcopy(volumeB, name, work.resolve("volume-b")));
+            Path copyB = nbdcopy(volumeB, name, work.resolve("volume-b"));
+            // The restored pool is as full as A's was, so B's pool-service may grow it by a vdev
+            // right after the import (auto-grow): A's bytes are the first volumeSize of B's.
+            assertTrue(Files.size(copyB) >= volumeSize, "B's volume is at least A's size");
+            try (FileChannel f = FileChannel.open(copyB, StandardOpenOption.WRITE)) {
+                f.truncate(volumeSize);
+            }
+            String restored = sha256(copyB);
             assertEquals(original, restored, "host B's volume holds host A's bytes");
 
             // The same restore again: the name is taken now, a conflict before any fetch.
