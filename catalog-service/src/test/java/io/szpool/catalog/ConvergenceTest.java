@@ -138,6 +138,7 @@ class ConvergenceTest {
                 "state=completed",
                 "chunks_restored=2",
                 "chunks_repaired=1");
+        assertLine(lines, "host_id=h2 generation=2", "state=failed");
         assertEquals(
                 history.inOrder().size(),
                 Collections.frequency(

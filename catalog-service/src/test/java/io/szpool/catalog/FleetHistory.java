@@ -17,6 +17,7 @@ import io.szpool.events.PoolEvent.PoolHealthChanged;
 import io.szpool.events.SyncEvent.ChunkRestored;
 import io.szpool.events.SyncEvent.ChunkSynced;
 import io.szpool.events.SyncEvent.RestoreCompleted;
+import io.szpool.events.SyncEvent.RestoreFailed;
 import io.szpool.events.SyncEvent.RestoreStarted;
 import io.szpool.events.SyncEvent.SyncCompleted;
 import io.szpool.events.SyncEvent.SyncFailed;
@@ -132,6 +133,11 @@ final class FleetHistory {
         emit(new ChunkRestored(id("c1"), tank, h2, 1, false), h2, "sync-service");
         emit(new ChunkRestored(id("c3"), tank, h2, 1, true), h2, "sync-service");
         emit(new RestoreCompleted(tank, h2, 1, 4, 1, 900), h2, "sync-service");
+        emit(new RestoreStarted(tank, h2, 2, TARGET), h2, "sync-service");
+        emit(
+                new RestoreFailed(tank, h2, 2, TARGET, "import", "pool-service answered 409"),
+                h2,
+                "sync-service");
     }
 
     String id(String name) {

@@ -168,6 +168,8 @@ public final class RowStore {
             return new RestoreRow.Key(s.poolId(), s.hostId(), s.generation());
         } else if (sync instanceof SyncEvent.RestoreCompleted s) {
             return new RestoreRow.Key(s.poolId(), s.hostId(), s.generation());
+        } else if (sync instanceof SyncEvent.RestoreFailed s) {
+            return new RestoreRow.Key(s.poolId(), s.hostId(), s.generation());
         }
         return null;
     }

@@ -8,6 +8,7 @@ import io.szpool.events.SyncEvent;
 import io.szpool.events.SyncEvent.ChunkRestored;
 import io.szpool.events.SyncEvent.ChunkSynced;
 import io.szpool.events.SyncEvent.RestoreCompleted;
+import io.szpool.events.SyncEvent.RestoreFailed;
 import io.szpool.events.SyncEvent.RestoreStarted;
 import io.szpool.events.SyncEvent.SyncCompleted;
 import io.szpool.events.SyncEvent.SyncFailed;
@@ -88,6 +89,11 @@ public class SyncMapper {
             r.state = "completed";
             r.finishedAt = at;
             r.durationMs = completed.durationMs();
+        } else if (event instanceof RestoreFailed failed) {
+            RestoreRow r = rows.restore(failed.poolId(), failed.hostId(), failed.generation());
+            r.target = failed.target();
+            r.state = "failed";
+            r.finishedAt = at;
         } else {
             throw new IllegalStateException("no mapping for " + event.getClass().getSimpleName());
         }
