@@ -96,7 +96,6 @@ public class PoolManager {
     private final Map<String, LivePool> live = new HashMap<>(); // by name
     private final Map<String, Freeze> frozen = new HashMap<>(); // by name
     private final Set<String> scrubbing = new HashSet<>(); // by name
-    private final Map<String, Health> lastHealth = new HashMap<>(); // by name
     private final Map<String, CompletableFuture<PoolRecord>> waiting = new HashMap<>(); // by name
     private Set<String> tombstones;
     private NbdServer nbd;
@@ -1011,7 +1010,6 @@ public class PoolManager {
     private void serve(PoolRecord r, LivePool pool) {
         live.put(r.name, pool);
         Health now = pool.health();
-        lastHealth.put(r.name, now);
         // The health last announced outlives an export or a restart: a pool that comes back with a
         // device missing (or back again) has changed health like one that loses it while served.
         if (r.health != null && health(r.health) != health(now)) {
@@ -1032,7 +1030,6 @@ public class PoolManager {
 
     private void closeLive(String name) {
         LivePool pool = live.remove(name);
-        lastHealth.remove(name);
         endFreeze(name);
         if (pool == null) {
             return;
@@ -1105,19 +1102,19 @@ public class PoolManager {
                         continue;
                     }
                     Health now = pool.health();
-                    Health before = lastHealth.put(r.name, now);
-                    if (r.health != now) {
+                    Health before = r.health;
+                    if (before != now) {
                         r.health = now;
                         store.save(r);
-                    }
-                    if (before != null && before != now) {
-                        publishQuietly(
-                                new PoolHealthChanged(
-                                        r.poolId,
-                                        publisher.hostId(),
-                                        health(before),
-                                        health(now),
-                                        deviceSummary(pool)));
+                        if (before != null) {
+                            publishQuietly(
+                                    new PoolHealthChanged(
+                                            r.poolId,
+                                            publisher.hostId(),
+                                            health(before),
+                                            health(now),
+                                            deviceSummary(pool)));
+                        }
                     }
                 }
             }
