@@ -63,6 +63,7 @@ class CatalogApiTest {
     void aFleetHistoryOnAllFourTopicsBecomesTheCatalog() throws Exception {
         FleetHistory history = new FleetHistory("~" + UUID.randomUUID().toString().substring(0, 8));
         String tank = history.id("tank");
+        int tankEvents = history.ofPool(tank).size();
         publish(history.inOrder());
         Awaitility.await()
                 .atMost(Duration.ofSeconds(60))
@@ -73,7 +74,7 @@ class CatalogApiTest {
                                         .get("/api/events")
                                         .then()
                                         .statusCode(200)
-                                        .body("events", hasSize(37)));
+                                        .body("events", hasSize(tankEvents)));
 
         JsonPath pool =
                 given().get("/api/pools/" + tank).then().statusCode(200).extract().jsonPath();
@@ -212,14 +213,9 @@ class CatalogApiTest {
             after = page.getString("next");
             pages++;
         } while (after != null);
-        assertEquals(37, ids.size());
-        assertEquals(6, pages);
-        assertEquals(
-                history.inOrder().stream()
-                        .filter(e -> e.data().poolId().equals(tank))
-                        .map(CloudEvent::id)
-                        .toList(),
-                ids);
+        List<String> expected = history.ofPool(tank).stream().map(CloudEvent::id).toList();
+        assertEquals(expected, ids);
+        assertEquals((expected.size() + 6) / 7, pages);
         given().queryParam("pool", tank)
                 .queryParam("type", "io.szpool.chunk.synced.v1")
                 .get("/api/events")

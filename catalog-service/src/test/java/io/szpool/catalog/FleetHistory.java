@@ -153,6 +153,11 @@ final class FleetHistory {
         return all;
     }
 
+    /** The events of one pool, in the order they were written. */
+    List<CloudEvent> ofPool(String poolId) {
+        return all.stream().filter(e -> poolId.equals(e.data().poolId())).toList();
+    }
+
     private ChunkCreated created(String chunk, String pool, String host) {
         return new ChunkCreated(
                 chunk,
