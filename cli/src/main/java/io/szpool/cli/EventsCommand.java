@@ -6,14 +6,19 @@ import io.szpool.events.EventCodec;
 import io.szpool.events.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,6 +33,9 @@ import picocli.CommandLine.Spec;
 final class EventsCommand implements Callable<Integer> {
     static final List<String> TOPICS =
             List.of(Topics.DEVICE_EVENTS, Topics.POOL_EVENTS, Topics.SYNC_EVENTS, Topics.COMMANDS);
+
+    /** How long a group join may take before the reader gives up; generous for a busy host. */
+    static final Duration ASSIGNMENT_TIMEOUT = Duration.ofSeconds(60);
 
     @Spec CommandSpec spec;
 
@@ -52,11 +60,17 @@ final class EventsCommand implements Callable<Integer> {
             names = "--idle",
             defaultValue = "PT3S",
             description =
-                    "Without --follow, stop after this long without a new event (default: ${DEFAULT-VALUE}).")
+                    "Without --follow: once every event that was there at the start is printed,"
+                            + " stop after this long without a new one; PT0S stops at once"
+                            + " (default: ${DEFAULT-VALUE}).")
     Duration idle;
 
     @Override
     public Integer call() {
+        if (idle.isNegative()) {
+            throw new CliException(
+                    "--idle must be PT0S or more, not " + idle, CliException.BAD_INPUT);
+        }
         Properties props = new Properties();
         props.putAll(
                 Map.of(
@@ -84,17 +98,81 @@ final class EventsCommand implements Callable<Integer> {
                         "cannot reach Kafka at " + kafka + " (is szpool up?)",
                         CliException.UNREACHABLE);
             }
-            consumer.subscribe(TOPICS);
-            long quietSince = System.nanoTime();
-            while (follow || System.nanoTime() - quietSince < idle.toNanos()) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-                    quietSince = System.nanoTime();
+            CatchUp start = new CatchUp(consumer);
+            consumer.subscribe(TOPICS, start);
+            long assignDeadline = System.nanoTime() + ASSIGNMENT_TIMEOUT.toNanos();
+            // The idle clock starts only once the events that were there are printed: the group
+            // join alone can outlast a few seconds on a loaded machine, and a clock started
+            // before it printed nothing although the topics held events.
+            Long quietSince = null;
+            while (true) {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
+                for (ConsumerRecord<String, String> r : records) {
                     print(out, r);
                 }
                 out.flush();
+                if (follow) {
+                    continue;
+                }
+                long now = System.nanoTime();
+                if (!start.reached()) {
+                    if (now > assignDeadline) {
+                        throw new CliException(
+                                "Kafka at "
+                                        + kafka
+                                        + " assigned this reader no partitions within "
+                                        + ASSIGNMENT_TIMEOUT.toSeconds()
+                                        + " s",
+                                CliException.UNREACHABLE);
+                    }
+                } else if (quietSince == null || !records.isEmpty()) {
+                    quietSince = now;
+                }
+                if (quietSince != null && now - quietSince >= idle.toNanos()) {
+                    return 0;
+                }
             }
         }
-        return 0;
+    }
+
+    /**
+     * Notes the end of each partition when the group assigns it, so the reader knows when it has
+     * printed every event that existed at that moment.
+     */
+    private static final class CatchUp implements ConsumerRebalanceListener {
+        private final KafkaConsumer<String, String> consumer;
+        private final Map<TopicPartition, Long> ends = new HashMap<>();
+        private boolean assigned;
+
+        CatchUp(KafkaConsumer<String, String> consumer) {
+            this.consumer = consumer;
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            // The listener runs inside poll(), on the consumer's own thread: it may ask it.
+            ends.putAll(consumer.endOffsets(partitions));
+            assigned = true;
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            partitions.forEach(ends::remove);
+        }
+
+        /** Assigned, and every partition read up to where it ended then. */
+        boolean reached() {
+            if (!assigned) {
+                return false;
+            }
+            for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+                if (consumer.assignment().contains(end.getKey())
+                        && consumer.position(end.getKey()) < end.getValue()) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     private void print(PrintWriter out, ConsumerRecord<String, String> r) {
