@@ -32,8 +32,7 @@ import picocli.CommandLine.Command;
             MountCommand.Umount.class,
             MountCommand.Resize.class,
             KeyCommand.class,
-            EventsCommand.class,
-            GenerateCompletion.class
+            EventsCommand.class
         })
 public final class Szpool implements Runnable {
 
@@ -52,6 +51,8 @@ public final class Szpool implements Runnable {
     /** The command line with szpool's error handling; tests run commands through this. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Szpool());
+        // picocli's own name for it, and the one a user guesses first.
+        cli.addSubcommand("generate-completion", new GenerateCompletion(), "completion");
         cli.setExecutionExceptionHandler(
                 (e, commandLine, parseResult) -> {
                     PrintWriter err = commandLine.getErr();
