@@ -369,6 +369,10 @@ public final class Pool implements BlockDevice {
         return name;
     }
 
+    Vdev vdev(int index) {
+        return volume.vdevs()[index];
+    }
+
     public int vdevCount() {
         return volume.vdevs().length;
     }

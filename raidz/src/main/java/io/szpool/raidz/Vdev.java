@@ -9,6 +9,10 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -16,18 +20,25 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>The vdev's volume is an array of logical stripes of {@code width - 2} column blocks. A map
  * sends each logical stripe to a physical stripe and holds the checksum of every column of it (data
- * and parity), so no device vouches for its own blocks. Writes collect in memory (a transaction
- * group); a commit writes them as whole new stripes to free physical stripes, then the changed map
- * pages, then an uberblock naming the new txg. A stripe that holds live data is never overwritten
- * (except to repair a column with the content its checksum demands), so a crash cannot tear it:
- * that closes the RAID write hole. See DESIGN.md.
+ * and parity), so no device vouches for its own blocks. Writes collect in memory; at the dirty
+ * limit they are written out as whole new stripes to free physical stripes (no flush, no
+ * uberblock). A durable commit (flush, FUA, the txg timeout, or the reserve running short) writes
+ * what is still dirty, then the changed map pages, flushes, and writes an uberblock naming the new
+ * txg. A stripe that the last committed map references is never overwritten (except to repair a
+ * column with the content its checksum demands), so a crash cannot tear it: that closes the RAID
+ * write hole. See DESIGN.md.
  *
- * <p>Reads run in parallel under the read lock; writes, trims and commits take the write lock.
+ * <p>Reads run in parallel under the read lock; writes, trims and write-outs take the write lock.
+ * Durable commits are serialized by {@code syncLock} and hold the write lock only to take their
+ * snapshot and to publish the result, not during the device flushes.
  */
 final class Vdev implements AutoCloseable {
     private static final int MAX_RUN = 256;
     private static final int MAP_MAGIC = 0x535a4d50; // "SZMP"
     private static final int UBERBLOCK_MAGIC = 0x535a5542; // "SZUB"
+
+    // Background durable commits (txg timeout, reserve running short) of every vdev in this JVM.
+    private static final ScheduledThreadPoolExecutor SYNCER = newSyncer();
 
     private final int index;
     private final long guid;
@@ -40,18 +51,35 @@ final class Vdev implements AutoCloseable {
     private final int entriesPerPage;
     private final int dirtyLimit;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    // Serializes durable commits; taken before the write lock, never while holding it.
+    private final ReentrantLock syncLock = new ReentrantLock();
+    private final AtomicBoolean syncRequested = new AtomicBoolean();
 
-    // Guarded by lock: the committed map, plus the changes of the open transaction group.
+    // Guarded by lock: the map as reads must see it (the committed map plus the stripes written out
+    // since), and the changes not yet written out.
     private final int[] physical;
     private final int[] checksums;
+    // Physical stripes that are mapped, or that a committed map (the last one, or the one a running
+    // commit is making durable) may still reference: never allocated, never written.
     private final BitSet used;
+    private int freeStripes;
+    // Stripes the last committed map references but the in-memory map no longer does (overwritten
+    // or trimmed): free once the next durable commit's uberblock is on disk.
     private final BitSet pendingFree = new BitSet();
+    private int pendingFreeCount;
+    // Stripes written out since the last commit snapshot: no committed map references them, so an
+    // overwrite or a trim frees them at once.
+    private final BitSet uncommitted = new BitSet();
     private final BitSet dirtyPages = new BitSet();
     private final TreeMap<Integer, byte[]> dirty = new TreeMap<>();
+    private boolean unsynced;
     private long committedTxg;
     private long highestSeenTxg;
     private int allocationCursor;
     private long allocatedStripes;
+    // Repairs write in place under the read lock; a flush with nothing else to commit flushes them.
+    private volatile boolean unflushedRepairs;
+    private volatile boolean closed;
     private volatile IOException broken;
 
     private Vdev(
@@ -65,17 +93,32 @@ final class Vdev implements AutoCloseable {
         this.column = layout.columnSize();
         this.stripeData = layout.stripeDataBytes();
         this.entriesPerPage = VdevLayout.entriesPerPage(width);
+        // Not capped by the reserve: a write-out of never-mapped stripes needs none, and
+        // overwrites are bounded by the free stripes (see fill).
         this.dirtyLimit =
                 (int)
                         Math.max(
                                 1,
                                 Math.min(
-                                        layout.reserveStripes(),
-                                        options.dirtyLimitBytes() / stripeData));
+                                        Integer.MAX_VALUE, options.dirtyLimitBytes() / stripeData));
         this.physical = new int[layout.logicalStripes()];
         this.checksums = new int[layout.logicalStripes() * width];
         this.used = new BitSet(layout.physicalStripes());
+        this.freeStripes = layout.physicalStripes();
         Arrays.fill(physical, -1);
+    }
+
+    private static ScheduledThreadPoolExecutor newSyncer() {
+        ScheduledThreadPoolExecutor syncer =
+                new ScheduledThreadPoolExecutor(
+                        2,
+                        task -> {
+                            Thread thread = new Thread(task, "szpool-raidz-sync");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
+        syncer.setRemoveOnCancelPolicy(true);
+        return syncer;
     }
 
     /** Initializes a new, empty vdev on {@code devices}: an all-unmapped map and txg 1. */
@@ -95,10 +138,10 @@ final class Vdev implements AutoCloseable {
         vdev.lock.writeLock().lock();
         try {
             vdev.dirtyPages.set(0, layout.mapPages());
-            vdev.commitLocked();
         } finally {
             vdev.lock.writeLock().unlock();
         }
+        vdev.commit();
         return vdev;
     }
 
@@ -143,6 +186,24 @@ final class Vdev implements AutoCloseable {
         lock.readLock().lock();
         try {
             return committedTxg;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The physical stripes the in-memory map references (right after a commit: the committed map).
+     */
+    BitSet mappedStripes() {
+        lock.readLock().lock();
+        try {
+            BitSet mapped = new BitSet();
+            for (int s : physical) {
+                if (s >= 0) {
+                    mapped.set(s);
+                }
+            }
+            return mapped;
         } finally {
             lock.readLock().unlock();
         }
@@ -363,6 +424,7 @@ final class Vdev implements AutoCloseable {
             }
             if (devices[d].writable()) {
                 try {
+                    unflushedRepairs = true;
                     DeviceIo.write(
                             devices[d].device, layout.columnOffset(s), columns[d], 0, column);
                     repaired += column;
@@ -410,44 +472,102 @@ final class Vdev implements AutoCloseable {
     // ---------------------------------------------------------------- writes
 
     void write(long offset, ByteBuffer src) throws IOException {
-        lock.writeLock().lock();
-        try {
-            checkUsable();
-            checkRange(offset, src.remaining());
-            long position = offset;
-            while (src.hasRemaining()) {
-                int stripe = (int) (position / stripeData);
-                int within = (int) (position % stripeData);
-                int length = Math.min(src.remaining(), stripeData - within);
-                byte[] data = dirty.get(stripe);
-                if (data == null) {
-                    if (dirty.size() >= dirtyLimit) {
-                        commitLocked();
-                    }
-                    data = new byte[stripeData];
-                    if (length < stripeData && physical[stripe] >= 0) {
-                        // A partial write of a stripe that holds data: the new stripe carries the
-                        // old data around it (read, verified and repaired like any read).
-                        readRun(stripe, 1, 0, stripeData, ByteBuffer.wrap(data));
-                    }
-                    dirty.put(stripe, data);
-                }
-                src.get(data, within, length);
-                position += length;
+        checkRange(offset, src.remaining());
+        int start = src.position();
+        while (true) {
+            boolean outOfSpace;
+            lock.writeLock().lock();
+            try {
+                checkUsable();
+                outOfSpace = fill(offset + (src.position() - start), src);
+            } finally {
+                lock.writeLock().unlock();
             }
-        } finally {
-            lock.writeLock().unlock();
+            if (!outOfSpace) {
+                return;
+            }
+            // Overwrites since the last durable commit hold as many stripes as are free: only a
+            // durable commit (which frees the stripes they replaced) makes room.
+            commit();
         }
+    }
+
+    /**
+     * Copies {@code src} into dirty stripes from volume offset {@code offset}; writes the dirty
+     * stripes out at the dirty limit. Returns true, with {@code src} partly consumed, when the next
+     * stripe would not fit into the free physical stripes.
+     */
+    private boolean fill(long offset, ByteBuffer src) throws IOException {
+        long position = offset;
+        while (src.hasRemaining()) {
+            int stripe = (int) (position / stripeData);
+            int within = (int) (position % stripeData);
+            int length = Math.min(src.remaining(), stripeData - within);
+            byte[] data = dirty.get(stripe);
+            if (data == null) {
+                if (dirty.size() >= dirtyLimit) {
+                    writeOutLocked(new boolean[width]);
+                }
+                // Every dirty stripe must find a free stripe at its write-out; a durable commit
+                // itself writes out what is dirty, so it must fit too.
+                if (dirty.size() + 1 > freeStripes) {
+                    return true;
+                }
+                if (pendingFreeCount > 0
+                        && freeStripes - dirty.size() <= layout.reserveStripes() / 2) {
+                    requestSync();
+                }
+                data = new byte[stripeData];
+                if (length < stripeData && physical[stripe] >= 0) {
+                    // A partial write of a stripe that holds data: the new stripe carries the
+                    // old data around it (read, verified and repaired like any read).
+                    readRun(stripe, 1, 0, stripeData, ByteBuffer.wrap(data));
+                }
+                dirty.put(stripe, data);
+                markUnsynced();
+            }
+            src.get(data, within, length);
+            position += length;
+        }
+        return false;
     }
 
     /** Unmaps whole stripes (thin provisioning); partial stripes keep their content. */
     void trim(long offset, long length) throws IOException {
+        checkRange(offset, length);
+        long first = (offset + stripeData - 1) / stripeData;
+        long end = (offset + length) / stripeData;
+        unmapRange(first, end);
+    }
+
+    /** Makes a range read as zeroes: whole stripes are unmapped, partial ones written. */
+    void writeZeroes(long offset, long length) throws IOException {
+        checkRange(offset, length);
+        long end = offset + length;
+        long firstWhole = (offset + stripeData - 1) / stripeData;
+        long endWhole = end / stripeData;
+        if (firstWhole >= endWhole) {
+            // Within one stripe, or across the border of two without covering either.
+            writeZeroBytes(offset, end);
+            return;
+        }
+        writeZeroBytes(offset, firstWhole * stripeData);
+        unmapRange(firstWhole, endWhole);
+        writeZeroBytes(endWhole * stripeData, end);
+    }
+
+    private void writeZeroBytes(long from, long to) throws IOException {
+        for (long position = from; position < to; ) {
+            int piece = (int) Math.min(to - position, stripeData);
+            write(position, ByteBuffer.allocate(piece));
+            position += piece;
+        }
+    }
+
+    private void unmapRange(long first, long end) throws IOException {
         lock.writeLock().lock();
         try {
             checkUsable();
-            checkRange(offset, length);
-            long first = (offset + stripeData - 1) / stripeData;
-            long end = (offset + length) / stripeData;
             for (long stripe = first; stripe < end; stripe++) {
                 unmap((int) stripe);
             }
@@ -456,39 +576,33 @@ final class Vdev implements AutoCloseable {
         }
     }
 
-    /** Makes a range read as zeroes: whole stripes are unmapped, partial ones written. */
-    void writeZeroes(long offset, long length) throws IOException {
-        lock.writeLock().lock();
-        try {
-            checkUsable();
-            checkRange(offset, length);
-            long end = offset + length;
-            long position = offset;
-            while (position < end) {
-                int stripe = (int) (position / stripeData);
-                int within = (int) (position % stripeData);
-                int piece = (int) Math.min(end - position, stripeData - within);
-                if (piece == stripeData) {
-                    unmap(stripe);
-                } else {
-                    write(position, ByteBuffer.allocate(piece));
-                }
-                position += piece;
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
-    }
-
     private void unmap(int stripe) {
-        dirty.remove(stripe);
+        if (dirty.remove(stripe) != null) {
+            markUnsynced();
+        }
         int old = physical[stripe];
         if (old >= 0) {
-            pendingFree.set(old);
+            release(old);
             physical[stripe] = -1;
             Arrays.fill(checksums, stripe * width, (stripe + 1) * width, 0);
             allocatedStripes--;
             dirtyPages.set(stripe / entriesPerPage);
+            markUnsynced();
+        }
+    }
+
+    /**
+     * Lets go of a physical stripe the in-memory map no longer references: at once if no committed
+     * map references it, else after the next durable commit.
+     */
+    private void release(int s) {
+        if (uncommitted.get(s)) {
+            uncommitted.clear(s);
+            used.clear(s);
+            freeStripes++;
+        } else {
+            pendingFree.set(s);
+            pendingFreeCount++;
         }
     }
 
@@ -509,66 +623,150 @@ final class Vdev implements AutoCloseable {
 
     // ---------------------------------------------------------------- commit
 
-    /** Commits the open transaction group: afterwards every write so far survives a crash. */
-    void commit() throws IOException {
-        lock.writeLock().lock();
-        try {
-            commitLocked();
-        } finally {
-            lock.writeLock().unlock();
+    /** The first change since the last commit snapshot starts the txg timeout. */
+    private void markUnsynced() {
+        if (unsynced) {
+            return;
+        }
+        unsynced = true;
+        if (options.txgTimeoutMillis() > 0 && !closed) {
+            SYNCER.schedule(
+                    this::backgroundCommit, options.txgTimeoutMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
-    private void commitLocked() throws IOException {
-        checkUsable();
-        boolean[] failed = new boolean[width];
+    /** Asks for a durable commit soon, on the sync thread, so writers need not wait for it. */
+    private void requestSync() {
+        if (syncRequested.compareAndSet(false, true)) {
+            SYNCER.execute(
+                    () -> {
+                        try {
+                            backgroundCommit();
+                        } finally {
+                            syncRequested.set(false);
+                        }
+                    });
+        }
+    }
+
+    private void backgroundCommit() {
+        if (closed || broken != null) {
+            return;
+        }
         try {
-            if (dirty.isEmpty() && dirtyPages.isEmpty()) {
-                // Nothing new, but repairs written since the last commit must become durable.
-                flushDevices(failed);
+            commit();
+        } catch (IOException | RuntimeException e) {
+            // The vdev is now broken (see commit); the next request reports it with this cause.
+        }
+    }
+
+    /**
+     * Makes every write so far durable: afterwards it survives a crash. Holds the write lock only
+     * to write out the last dirty stripes and take a snapshot of the map, and again to publish the
+     * result; the map pages, flushes and uberblock run while writers fill the next group.
+     */
+    void commit() throws IOException {
+        syncLock.lock();
+        try {
+            Snapshot snapshot;
+            lock.writeLock().lock();
+            try {
+                snapshot = prepareLocked();
+            } finally {
+                lock.writeLock().unlock();
+            }
+            if (snapshot == null) {
                 return;
             }
-            long txg = Math.max(committedTxg, highestSeenTxg) + 1;
-            int[] logicals = dirty.keySet().stream().mapToInt(Integer::intValue).toArray();
-            int[] targets = allocate(logicals.length);
-            for (int i = 0; i < logicals.length; ) {
-                int j = i + 1;
-                while (j < logicals.length && j - i < MAX_RUN && targets[j] == targets[j - 1] + 1) {
-                    j++;
-                }
-                writeStripes(logicals, targets, i, j, failed);
-                i = j;
+            boolean[][] written = syncDevices(snapshot);
+            lock.writeLock().lock();
+            try {
+                finishLocked(snapshot, written);
+            } finally {
+                lock.writeLock().unlock();
             }
-            checkFailures(failed, "writing stripes");
-            for (int i = 0; i < logicals.length; i++) {
-                int stripe = logicals[i];
-                if (physical[stripe] >= 0) {
-                    pendingFree.set(physical[stripe]);
-                } else {
-                    allocatedStripes++;
-                }
-                physical[stripe] = targets[i];
-                dirtyPages.set(stripe / entriesPerPage);
+        } finally {
+            syncLock.unlock();
+        }
+    }
+
+    /** A commit with nothing let in between its steps; the caller holds syncLock and the lock. */
+    private void commitLocked() throws IOException {
+        Snapshot snapshot = prepareLocked();
+        if (snapshot != null) {
+            finishLocked(snapshot, syncDevices(snapshot));
+        }
+    }
+
+    /**
+     * What a durable commit makes durable: txg, the encoded map pages, the stripes it frees once
+     * its uberblock is on disk. A txg of 0 only flushes the devices (repairs).
+     */
+    private record Snapshot(
+            long txg,
+            Map<Integer, byte[]> pages,
+            BitSet freeing,
+            int freeingCount,
+            long allocated,
+            boolean[] failed) {}
+
+    private Snapshot prepareLocked() throws IOException {
+        checkUsable();
+        boolean[] failed = new boolean[width];
+        if (dirty.isEmpty() && dirtyPages.isEmpty()) {
+            unsynced = false;
+            if (!unflushedRepairs) {
+                return null;
             }
-            boolean[][] pageWritten = writeMapPages(txg, failed);
+            unflushedRepairs = false;
+            return new Snapshot(0, Map.of(), new BitSet(), 0, allocatedStripes, failed);
+        }
+        try {
+            writeOutLocked(failed);
+        } catch (IOException e) {
+            broken = e;
+            throw e;
+        }
+        long txg = Math.max(committedTxg, highestSeenTxg) + 1;
+        highestSeenTxg = txg;
+        Map<Integer, byte[]> pages = new TreeMap<>();
+        for (int p = dirtyPages.nextSetBit(0); p >= 0; p = dirtyPages.nextSetBit(p + 1)) {
+            pages.put(p, encodeMapPage(p, txg));
+        }
+        Snapshot snapshot =
+                new Snapshot(
+                        txg,
+                        pages,
+                        (BitSet) pendingFree.clone(),
+                        pendingFreeCount,
+                        allocatedStripes,
+                        failed);
+        // From here on the stripes of this snapshot are referenced by the map being committed:
+        // an overwrite must keep them (pendingFree of the next commit), not free them at once.
+        pendingFree.clear();
+        pendingFreeCount = 0;
+        uncommitted.clear();
+        dirtyPages.clear();
+        unsynced = false;
+        unflushedRepairs = false;
+        return snapshot;
+    }
+
+    /** The device I/O of a durable commit; returns which map pages each device took. */
+    private boolean[][] syncDevices(Snapshot snapshot) throws IOException {
+        boolean[] failed = snapshot.failed();
+        try {
+            if (snapshot.txg() == 0) {
+                flushDevices(failed);
+                return new boolean[width][];
+            }
+            boolean[][] written = writeMapPages(snapshot, failed);
             flushDevices(failed);
             checkFailures(failed, "writing the map");
-            writeUberblock(txg, failed);
+            writeUberblock(snapshot.txg(), snapshot.allocated(), failed);
             flushDevices(failed);
             checkFailures(failed, "writing the uberblock");
-            committedTxg = txg;
-            highestSeenTxg = txg;
-            for (int d = 0; d < width; d++) {
-                for (int p = dirtyPages.nextSetBit(0); p >= 0; p = dirtyPages.nextSetBit(p + 1)) {
-                    if (pageWritten[d] != null && pageWritten[d][p]) {
-                        devices[d].currentMapSlot.flip(p);
-                    }
-                }
-            }
-            used.andNot(pendingFree);
-            pendingFree.clear();
-            dirty.clear();
-            dirtyPages.clear();
+            return written;
         } catch (IOException e) {
             // The in-memory map may now be ahead of the devices; only a re-import is safe.
             broken = e;
@@ -576,11 +774,61 @@ final class Vdev implements AutoCloseable {
         }
     }
 
+    private void finishLocked(Snapshot snapshot, boolean[][] written) {
+        if (snapshot.txg() == 0) {
+            return;
+        }
+        committedTxg = snapshot.txg();
+        for (int d = 0; d < width; d++) {
+            for (int p : snapshot.pages().keySet()) {
+                if (written[d] != null && written[d][p]) {
+                    devices[d].currentMapSlot.flip(p);
+                }
+            }
+        }
+        used.andNot(snapshot.freeing());
+        freeStripes += snapshot.freeingCount();
+    }
+
     /**
-     * Picks free physical stripes for a transaction group, next-fit from a rotating cursor, so the
-     * stripes of one commit are mostly consecutive and each device sees large sequential writes.
-     * Stripes freed in this group stay taken until it commits: the committed map still points
-     * there.
+     * Writes every dirty stripe to a fresh physical stripe (P, Q and checksums computed, one
+     * request per device per run) and points the in-memory map at it. No flush, no map page, no
+     * uberblock: until a durable commit, a crash leaves these stripes unreferenced free space and
+     * the last committed state whole.
+     */
+    private void writeOutLocked(boolean[] failed) throws IOException {
+        if (dirty.isEmpty()) {
+            return;
+        }
+        int[] logicals = dirty.keySet().stream().mapToInt(Integer::intValue).toArray();
+        int[] targets = allocate(logicals.length);
+        for (int i = 0; i < logicals.length; ) {
+            int j = i + 1;
+            while (j < logicals.length && j - i < MAX_RUN && targets[j] == targets[j - 1] + 1) {
+                j++;
+            }
+            writeStripes(logicals, targets, i, j, failed);
+            i = j;
+        }
+        checkFailures(failed, "writing stripes");
+        for (int i = 0; i < logicals.length; i++) {
+            int stripe = logicals[i];
+            if (physical[stripe] >= 0) {
+                release(physical[stripe]);
+            } else {
+                allocatedStripes++;
+            }
+            physical[stripe] = targets[i];
+            uncommitted.set(targets[i]);
+            dirtyPages.set(stripe / entriesPerPage);
+        }
+        dirty.clear();
+    }
+
+    /**
+     * Picks free physical stripes for a write-out, next-fit from a rotating cursor, so the stripes
+     * of one write-out are mostly consecutive and each device sees large sequential writes. A
+     * stripe a committed map may still reference is in {@code used} and never picked.
      */
     private int[] allocate(int count) {
         int[] targets = new int[count];
@@ -594,6 +842,7 @@ final class Vdev implements AutoCloseable {
                 throw new IllegalStateException("vdev " + index + ": no free physical stripe");
             }
             used.set(s);
+            freeStripes--;
             targets[i] = s;
             allocationCursor = s + 1 >= total ? 0 : s + 1;
         }
@@ -632,15 +881,8 @@ final class Vdev implements AutoCloseable {
         recordWriteFailures(failures, failed);
     }
 
-    private boolean[][] writeMapPages(long txg, boolean[] failed) {
-        List<Integer> pages = new ArrayList<>();
-        for (int p = dirtyPages.nextSetBit(0); p >= 0; p = dirtyPages.nextSetBit(p + 1)) {
-            pages.add(p);
-        }
-        Map<Integer, byte[]> encoded = new TreeMap<>();
-        for (int p : pages) {
-            encoded.put(p, encodeMapPage(p, txg));
-        }
+    private boolean[][] writeMapPages(Snapshot snapshot, boolean[] failed) {
+        Map<Integer, byte[]> pages = snapshot.pages();
         boolean[][] written = new boolean[width][];
         IOException[] failures =
                 DeviceIo.forEach(
@@ -648,9 +890,10 @@ final class Vdev implements AutoCloseable {
                         d -> {
                             written[d] = new boolean[layout.mapPages()];
                             VdevDevice member = devices[d];
-                            for (int p : pages) {
+                            for (Map.Entry<Integer, byte[]> page : pages.entrySet()) {
+                                int p = page.getKey();
                                 int slot = member.currentMapSlot.get(p) ? 0 : 1;
-                                byte[] block = encoded.get(p);
+                                byte[] block = page.getValue();
                                 DeviceIo.write(
                                         member.device,
                                         layout.mapSlotOffset(p, slot),
@@ -680,11 +923,11 @@ final class Vdev implements AutoCloseable {
         return block;
     }
 
-    private void writeUberblock(long txg, boolean[] failed) {
+    private void writeUberblock(long txg, long allocated, boolean[] failed) {
         byte[] block = new byte[VdevLayout.BLOCK];
         ByteBuffer b = ByteBuffer.wrap(block);
         b.putInt(UBERBLOCK_MAGIC).putInt(0).putLong(txg).putLong(guid).putLong(0);
-        b.putLong(allocatedStripes);
+        b.putLong(allocated);
         b.putLong(24, Checksums.metadata(block, block.length, 24));
         IOException[] failures =
                 DeviceIo.forEach(
@@ -842,6 +1085,9 @@ final class Vdev implements AutoCloseable {
         }
         for (int stripe = 0; stripe < physical.length; stripe++) {
             if (physical[stripe] >= 0) {
+                if (!used.get(physical[stripe])) {
+                    freeStripes--;
+                }
                 used.set(physical[stripe]);
                 allocatedStripes++;
             }
@@ -903,11 +1149,12 @@ final class Vdev implements AutoCloseable {
         ScrubResult result = walkAllocated(-1);
         lock.writeLock().lock();
         try {
+            checkUsable();
             dirtyPages.set(0, layout.mapPages());
-            commitLocked();
         } finally {
             lock.writeLock().unlock();
         }
+        commit();
         return result;
     }
 
@@ -917,6 +1164,7 @@ final class Vdev implements AutoCloseable {
      */
     ScrubResult replace(int col, BlockDevice replacement, long newGuid) throws IOException {
         VdevDevice member = devices[col];
+        syncLock.lock();
         lock.writeLock().lock();
         try {
             commitLocked();
@@ -929,6 +1177,7 @@ final class Vdev implements AutoCloseable {
             commitLocked();
         } finally {
             lock.writeLock().unlock();
+            syncLock.unlock();
         }
         ScrubResult result = walkAllocated(col);
         if (result.bytesUnrecoverable() > 0) {
@@ -941,12 +1190,14 @@ final class Vdev implements AutoCloseable {
                             + result.bytesUnrecoverable()
                             + " bytes");
         }
+        syncLock.lock();
         lock.writeLock().lock();
         try {
             commitLocked();
             member.state = Health.ONLINE;
         } finally {
             lock.writeLock().unlock();
+            syncLock.unlock();
         }
         return result;
     }
@@ -1095,6 +1346,7 @@ final class Vdev implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        closed = true;
         IOException first = null;
         for (VdevDevice m : devices) {
             if (m.device != null) {

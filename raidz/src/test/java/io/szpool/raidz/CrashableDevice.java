@@ -5,6 +5,7 @@ import io.szpool.nbd.MemoryBlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,6 +43,11 @@ final class CrashableDevice implements BlockDevice {
     private record PendingWrite(long offset, byte[] data) {}
 
     final MemoryBlockDevice durable;
+
+    /** Every write's offset and length, in order, so a test can check where a pool wrote. */
+    final List<long[]> writeLog = Collections.synchronizedList(new ArrayList<>());
+
+    final AtomicInteger flushes = new AtomicInteger();
     private final Crash crash;
     private final List<PendingWrite> pending = new ArrayList<>();
 
@@ -86,6 +92,7 @@ final class CrashableDevice implements BlockDevice {
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         checkAlive();
+        writeLog.add(new long[] {offset, src.remaining()});
         if (crash.writesLeft.decrementAndGet() < 0) {
             // The crash lands in the middle of this write: part of it may reach the cache.
             byte[] data = new byte[src.remaining()];
@@ -109,6 +116,7 @@ final class CrashableDevice implements BlockDevice {
     @Override
     public synchronized void flush() throws IOException {
         checkAlive();
+        flushes.incrementAndGet();
         for (PendingWrite w : pending) {
             durable.write(w.offset, ByteBuffer.wrap(w.data), false);
         }
