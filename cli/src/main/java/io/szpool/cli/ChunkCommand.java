@@ -3,12 +3,10 @@ package io.szpool.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** Chunk commands, answered by the fleet catalog. */
 @Command(
@@ -16,18 +14,13 @@ import picocli.CommandLine.Spec;
         description = "Chunks of the fleet, as the catalog knows them.",
         mixinStandardHelpOptions = true,
         subcommands = ChunkCommand.ListChunks.class)
-final class ChunkCommand implements Runnable {
-    @Spec CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class ChunkCommand extends CommandGroup {
+    /** The states the catalog keeps, in its own words. */
+    static final List<String> STATES =
+            List.of("provisioned", "attached", "in-pool", "faulted", "destroyed");
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists chunks.")
-    static final class ListChunks implements Runnable {
-        @Spec CommandSpec spec;
-
+    static final class ListChunks extends ServiceCommand {
         @Option(names = "--pool", description = "Only the chunks of this pool id.")
         String pool;
 
@@ -36,38 +29,30 @@ final class ChunkCommand implements Runnable {
                 description = "provisioned, attached, in-pool, faulted or destroyed.")
         String state;
 
-        @Mixin Endpoints endpoints;
-
-        @Option(names = "--json", description = "The catalog's JSON answer, unchanged.")
-        boolean json;
-
         @Override
-        public void run() {
+        public Integer call() {
+            checkOneOf("--state", state, STATES);
             Map<String, String> query = new LinkedHashMap<>();
             query.put("pool", pool);
             query.put("state", state);
-            JsonNode chunks = endpoints.catalogs().get("/api/chunks", query);
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(chunks.toString());
-            } else {
+            print(endpoints.catalogs().get("/api/chunks", query), ListChunks::table);
+            return 0;
+        }
+
+        private static void table(PrintWriter out, JsonNode chunks) {
+            out.printf(
+                    "%-32s  %-20s  %-12s  %-11s  %8s  %s%n",
+                    "CHUNK", "POOL", "HOST", "STATE", "SIZE", "DEVICE");
+            for (JsonNode c : chunks) {
                 out.printf(
                         "%-32s  %-20s  %-12s  %-11s  %8s  %s%n",
-                        "CHUNK", "POOL", "HOST", "STATE", "SIZE", "DEVICE");
-                for (JsonNode c : chunks) {
-                    out.printf(
-                            "%-32s  %-20s  %-12s  %-11s  %8s  %s%n",
-                            c.path("chunkId").asText(),
-                            c.path("poolId").asText(),
-                            c.path("hostId").asText(),
-                            c.path("state").asText(),
-                            Sizes.human(c.path("sizeBytes").asLong()),
-                            c.path("deviceAddress").isNull()
-                                    ? "-"
-                                    : c.path("deviceAddress").asText());
-                }
+                        c.path("chunkId").asText(),
+                        c.path("poolId").asText(),
+                        c.path("hostId").asText(),
+                        c.path("state").asText(),
+                        Sizes.human(c.path("sizeBytes").asLong()),
+                        c.path("deviceAddress").isNull() ? "-" : c.path("deviceAddress").asText());
             }
-            out.flush();
         }
     }
 }

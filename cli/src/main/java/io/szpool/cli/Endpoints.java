@@ -36,18 +36,18 @@ final class Endpoints {
     URI catalog;
 
     Rest pools() {
-        return new Rest("pool-service", pool);
+        return new Rest("pool-service", "--pool-url", pool);
     }
 
     Rest devices() {
-        return new Rest("crypto-device-service", device);
+        return new Rest("crypto-device-service", "--device-url", device);
     }
 
     Rest syncs() {
-        return new Rest("sync-service", sync);
+        return new Rest("sync-service", "--sync-url", sync);
     }
 
     Rest catalogs() {
-        return new Rest("catalog-service", catalog);
+        return new Rest("catalog-service", "--catalog-url", catalog);
     }
 }

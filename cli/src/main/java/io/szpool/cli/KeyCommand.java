@@ -28,14 +28,7 @@ import picocli.CommandLine.Spec;
         description = "Chunk keys, for recovery with standard tools.",
         mixinStandardHelpOptions = true,
         subcommands = KeyCommand.Dump.class)
-final class KeyCommand implements Runnable {
-    @Spec CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+final class KeyCommand extends CommandGroup {
     @Command(
             name = "dump",
             mixinStandardHelpOptions = true,
@@ -129,7 +122,8 @@ final class KeyCommand implements Runnable {
 
         private static void requireSafe(String value, String what) {
             if (!SAFE_NAME.matcher(value).matches()) {
-                throw new CliException("not a valid " + what + ": " + value, 2);
+                throw new CliException(
+                        "not a valid " + what + ": " + value, CliException.BAD_INPUT);
             }
         }
     }

@@ -306,10 +306,7 @@ final class MountCommand {
         @Override
         public Integer call() {
             PoolCommand.checkName(name);
-            if (!List.of("ext4", "xfs", "btrfs").contains(fs)) {
-                throw new CliException(
-                        "--fs must be ext4, xfs or btrfs, not " + fs, CliException.BAD_INPUT);
-            }
+            ServiceCommand.checkOneOf("--fs", fs, List.of("ext4", "xfs", "btrfs"));
             Path target = dir.toAbsolutePath().normalize();
             if (Files.exists(target) && !Files.isDirectory(target)) {
                 throw new CliException(target + " is not a folder", CliException.BAD_INPUT);

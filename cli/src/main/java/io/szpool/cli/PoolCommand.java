@@ -2,16 +2,14 @@ package io.szpool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** Pool commands, answered by this host's pool-service. */
 @Command(
@@ -28,15 +26,11 @@ import picocli.CommandLine.Spec;
             PoolCommand.Export.class,
             PoolCommand.Import.class
         })
-final class PoolCommand implements Runnable {
+final class PoolCommand extends CommandGroup {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
-    @Spec CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+    /** The states pool-service reports, in its own words. */
+    static final List<String> STATES = List.of("creating", "imported", "exported");
 
     static String checkName(String name) {
         if (!NAME.matcher(name).matches()) {
@@ -49,34 +43,39 @@ final class PoolCommand implements Runnable {
         return name;
     }
 
-    /** What every pool command shares: the services, --json, the output. */
-    abstract static class Base implements Callable<Integer> {
-        @Spec CommandSpec spec;
-        @Mixin Endpoints endpoints;
+    static int checkVdevs(int vdevs) {
+        if (vdevs < 1) {
+            throw new CliException("--vdevs must be 1 or more", CliException.BAD_INPUT);
+        }
+        return vdevs;
+    }
 
-        @Option(names = "--json", description = "The service's JSON answer.")
-        boolean json;
+    /**
+     * A --field that a pool does not have is a typo, not an empty value: say which fields there
+     * are.
+     */
+    static void checkField(String field, JsonNode pool) {
+        if (!pool.has(field)) {
+            List<String> names = new ArrayList<>();
+            pool.fieldNames().forEachRemaining(names::add);
+            throw new CliException(
+                    "a pool has no field '" + field + "'; it has " + String.join(", ", names),
+                    CliException.BAD_INPUT);
+        }
+    }
 
-        PrintWriter out() {
-            return spec.commandLine().getOut();
+    /** What every pool command shares: the pool-service, and a pool shown as `zpool status`. */
+    abstract static class Base extends ServiceCommand {
+        Rest pools() {
+            return endpoints.pools();
         }
 
-        PrintWriter err() {
-            return spec.commandLine().getErr();
-        }
-
-        /** Prints a pool as `zpool status` would, or its JSON. */
         void show(JsonNode pool) {
-            if (json) {
-                out().println(pool.toString());
-            } else {
-                PoolCommand.printStatus(out(), pool);
-            }
-            out().flush();
+            print(pool, PoolCommand::printStatus);
         }
 
         String sagaOf(String name) {
-            JsonNode p = endpoints.pools().get("/pools/" + name);
+            JsonNode p = pools().get("/pools/" + name);
             String saga = p.path("saga").asText("");
             return saga.isEmpty() || saga.equals("null") ? "" : saga;
         }
@@ -110,9 +109,7 @@ final class PoolCommand implements Runnable {
                         "--width must be 3 or more: RAID-Z2 keeps two parity columns",
                         CliException.BAD_INPUT);
             }
-            if (vdevs < 1) {
-                throw new CliException("--vdevs must be 1 or more", CliException.BAD_INPUT);
-            }
+            checkVdevs(vdevs);
             long bytes = Sizes.parse(chunkSize);
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("name", name);
@@ -120,25 +117,25 @@ final class PoolCommand implements Runnable {
             body.put("chunkSizeBytes", bytes);
             body.put("vdevs", vdevs);
             JsonNode pool =
-                    Progress.run(
-                            err(),
+                    longPost(
                             "creating pool " + name,
                             () -> "(" + width * vdevs + " chunks of " + Sizes.human(bytes) + ")",
-                            () -> endpoints.pools().post("/pools", body));
-            if (json) {
-                show(pool);
-            } else {
-                out().printf(
-                                "pool %s created: %s raidz2, %d x %d chunks of %s, %s usable, volume %s%n",
-                                name,
-                                pool.path("health").asText(),
-                                vdevs,
-                                width,
-                                Sizes.human(bytes),
-                                Sizes.human(pool.path("sizeBytes").asLong()),
-                                pool.path("nbdExport").asText());
-                out().flush();
-            }
+                            pools(),
+                            "/pools",
+                            body);
+            printLine(
+                    pool,
+                    p ->
+                            String.format(
+                                    "pool %s created: %s raidz2, %d x %d chunks of %s, %s usable,"
+                                            + " volume %s",
+                                    name,
+                                    p.path("health").asText(),
+                                    vdevs,
+                                    width,
+                                    Sizes.human(bytes),
+                                    Sizes.human(p.path("sizeBytes").asLong()),
+                                    p.path("nbdExport").asText()));
             return 0;
         }
     }
@@ -157,32 +154,24 @@ final class PoolCommand implements Runnable {
         @Override
         public Integer call() {
             checkName(name);
-            if (vdevs < 1) {
-                throw new CliException("--vdevs must be 1 or more", CliException.BAD_INPUT);
-            }
-            long before = endpoints.pools().get("/pools/" + name).path("sizeBytes").asLong();
+            checkVdevs(vdevs);
+            long before = pools().get("/pools/" + name).path("sizeBytes").asLong();
             JsonNode pool =
-                    Progress.run(
-                            err(),
+                    longPost(
                             "growing pool " + name,
                             () -> sagaOf(name),
-                            () ->
-                                    endpoints
-                                            .pools()
-                                            .post(
-                                                    "/pools/" + name + "/grow",
-                                                    Map.of("vdevs", vdevs)));
-            if (json) {
-                show(pool);
-            } else {
-                out().printf(
-                                "pool %s grown: %s -> %s, %d vdevs%n",
-                                name,
-                                Sizes.human(before),
-                                Sizes.human(pool.path("sizeBytes").asLong()),
-                                pool.path("vdevs").size());
-                out().flush();
-            }
+                            pools(),
+                            "/pools/" + name + "/grow",
+                            Map.of("vdevs", vdevs));
+            printLine(
+                    pool,
+                    p ->
+                            String.format(
+                                    "pool %s grown: %s -> %s, %d vdevs",
+                                    name,
+                                    Sizes.human(before),
+                                    Sizes.human(p.path("sizeBytes").asLong()),
+                                    p.path("vdevs").size()));
             return 0;
         }
     }
@@ -197,47 +186,53 @@ final class PoolCommand implements Runnable {
                 description = "Print only this field of each pool, one per line (for scripts).")
         String field;
 
-        @Option(names = "--state", description = "Only pools in this state (imported, exported).")
+        @Option(
+                names = "--state",
+                description = "Only pools in this state (creating, imported, exported).")
         String state;
 
         @Override
         public Integer call() {
-            JsonNode pools = endpoints.pools().get("/pools").path("pools");
-            PrintWriter out = out();
-            if (json) {
-                out.println(pools.toString());
-            } else if (field != null) {
-                for (JsonNode p : pools) {
-                    if (state == null || state.equals(p.path("state").asText())) {
-                        out.println(p.path(field).asText());
-                    }
-                }
-            } else {
-                out.printf(
-                        "%-16s  %6s  %6s  %6s  %4s  %-9s  %-8s  %s%n",
-                        "NAME", "SIZE", "ALLOC", "FREE", "CAP", "HEALTH", "STATE", "VOLUME");
-                for (JsonNode p : pools) {
-                    if (state != null && !state.equals(p.path("state").asText())) {
-                        continue;
-                    }
-                    long size = p.path("sizeBytes").asLong();
-                    long alloc = p.path("allocatedBytes").asLong();
-                    out.printf(
-                            "%-16s  %6s  %6s  %6s  %3d%%  %-9s  %-8s  %s%n",
-                            p.path("name").asText(),
-                            p.path("sizeBytes").isNull() ? "-" : Sizes.human(size),
-                            p.path("allocatedBytes").isNull() ? "-" : Sizes.human(alloc),
-                            p.path("freeBytes").isNull()
-                                    ? "-"
-                                    : Sizes.human(p.path("freeBytes").asLong()),
-                            size == 0 ? 0 : Math.round(100.0 * alloc / size),
-                            p.path("health").asText(),
-                            p.path("state").asText(),
-                            p.path("nbdExport").asText());
+            checkOneOf("--state", state, STATES);
+            List<JsonNode> shown = new ArrayList<>();
+            for (JsonNode p : pools().get("/pools").path("pools")) {
+                if (state == null || state.equals(p.path("state").asText())) {
+                    shown.add(p);
                 }
             }
-            out.flush();
+            if (field != null) {
+                shown.forEach(p -> checkField(field, p));
+            }
+            print(Rest.JSON.valueToTree(shown), (out, pools) -> table(out, shown));
             return 0;
+        }
+
+        private void table(PrintWriter out, List<JsonNode> pools) {
+            if (field != null) {
+                pools.forEach(p -> out.println(p.path(field).asText()));
+                return;
+            }
+            out.printf(
+                    "%-16s  %6s  %6s  %6s  %4s  %-9s  %-8s  %s%n",
+                    "NAME", "SIZE", "ALLOC", "FREE", "CAP", "HEALTH", "STATE", "VOLUME");
+            for (JsonNode p : pools) {
+                long size = p.path("sizeBytes").asLong();
+                long alloc = p.path("allocatedBytes").asLong();
+                out.printf(
+                        "%-16s  %6s  %6s  %6s  %3d%%  %-9s  %-8s  %s%n",
+                        p.path("name").asText(),
+                        humanOrDash(p.path("sizeBytes")),
+                        humanOrDash(p.path("allocatedBytes")),
+                        humanOrDash(p.path("freeBytes")),
+                        size == 0 ? 0 : Math.round(100.0 * alloc / size),
+                        p.path("health").asText(),
+                        p.path("state").asText(),
+                        p.path("nbdExport").asText());
+            }
+        }
+
+        private static String humanOrDash(JsonNode bytes) {
+            return bytes.isNull() ? "-" : Sizes.human(bytes.asLong());
         }
     }
 
@@ -254,8 +249,9 @@ final class PoolCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode pool = endpoints.pools().get("/pools/" + checkName(name));
+            JsonNode pool = pools().get("/pools/" + checkName(name));
             if (field != null) {
+                checkField(field, pool);
                 out().println(pool.path(field).asText());
                 out().flush();
             } else {
@@ -277,17 +273,13 @@ final class PoolCommand implements Runnable {
         public Integer call() {
             checkName(name);
             JsonNode result =
-                    Progress.run(
-                            err(),
+                    longPost(
                             "scrubbing pool " + name,
                             null,
-                            () -> endpoints.pools().post("/pools/" + name + "/scrub", null));
-            if (json) {
-                out().println(result.toString());
-            } else {
-                out().printf("pool %s scrubbed: %s%n", name, result.toString());
-            }
-            out().flush();
+                            pools(),
+                            "/pools/" + name + "/scrub",
+                            null);
+            printLine(result, r -> "pool " + name + " scrubbed: " + r);
             return 0;
         }
     }
@@ -302,13 +294,8 @@ final class PoolCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode pool = endpoints.pools().post("/pools/" + checkName(name) + "/export", null);
-            if (json) {
-                show(pool);
-            } else {
-                out().printf("pool %s exported%n", name);
-                out().flush();
-            }
+            JsonNode pool = pools().post("/pools/" + checkName(name) + "/export", null);
+            printLine(pool, p -> "pool " + name + " exported");
             return 0;
         }
     }
@@ -323,18 +310,16 @@ final class PoolCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonNode pool = endpoints.pools().post("/pools/" + checkName(name) + "/import", null);
-            if (json) {
-                show(pool);
-            } else {
-                out().printf(
-                                "pool %s imported: %s, %s, volume %s%n",
-                                name,
-                                pool.path("health").asText(),
-                                Sizes.human(pool.path("sizeBytes").asLong()),
-                                pool.path("nbdExport").asText());
-                out().flush();
-            }
+            JsonNode pool = pools().post("/pools/" + checkName(name) + "/import", null);
+            printLine(
+                    pool,
+                    p ->
+                            String.format(
+                                    "pool %s imported: %s, %s, volume %s",
+                                    name,
+                                    p.path("health").asText(),
+                                    Sizes.human(p.path("sizeBytes").asLong()),
+                                    p.path("nbdExport").asText()));
             return 0;
         }
     }

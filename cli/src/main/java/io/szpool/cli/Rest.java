@@ -11,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
 
@@ -21,13 +23,30 @@ import java.util.StringJoiner;
 final class Rest {
     static final ObjectMapper JSON = new ObjectMapper();
     private final String service;
+    private final String flag;
     private final URI base;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    Rest(String service, URI base) {
+    /** The client of {@code service} at {@code base}, which the option {@code flag} sets. */
+    Rest(String service, String flag, URI base) {
         this.service = service;
+        this.flag = flag;
         this.base = base;
+        // Checked before any request: a bad address is a typo to fix, not an unreachable service.
+        if (base.getScheme() == null
+                || !List.of("http", "https").contains(base.getScheme().toLowerCase(Locale.ROOT))
+                || base.getHost() == null) {
+            throw new CliException(
+                    "the "
+                            + service
+                            + " address '"
+                            + base
+                            + "' is not an http:// or https:// address with a host (set by "
+                            + flag
+                            + ", its environment variable or the config file)",
+                    CliException.BAD_INPUT);
+        }
     }
 
     JsonNode get(String path, Map<String, String> query) {
@@ -86,8 +105,8 @@ final class Rest {
                             + service
                             + " at "
                             + base
-                            + " (is szpool up? see SZPOOL_CONFIG or --"
-                            + flag()
+                            + " (is szpool up? see SZPOOL_CONFIG or "
+                            + flag
                             + ")",
                     CliException.UNREACHABLE);
         } catch (InterruptedException e) {
@@ -125,9 +144,5 @@ final class Rest {
             case 409 -> CliException.CONFLICT;
             default -> CliException.FAILED;
         };
-    }
-
-    private String flag() {
-        return service.replace("-service", "") + "-url";
     }
 }

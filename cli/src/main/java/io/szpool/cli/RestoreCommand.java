@@ -1,18 +1,13 @@
 package io.szpool.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * Restores a pool from a sync target with only the target and the passphrase: fetched, checked, and
@@ -32,9 +27,7 @@ import picocli.CommandLine.Spec;
             "--no-import only fetches the files into a fresh folder laid out as a crypto-device"
                     + " data folder."
         })
-final class RestoreCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @Mixin Endpoints endpoints;
+final class RestoreCommand extends ServiceCommand {
 
     @Parameters(
             paramLabel = "NAME",
@@ -66,15 +59,10 @@ final class RestoreCommand implements Callable<Integer> {
             description = "Only fetch and check the chunk files; import nothing.")
     boolean noImport;
 
-    @Option(names = "--json", description = "The service's JSON answer.")
-    boolean json;
-
     @Override
     public Integer call() {
         PoolCommand.checkName(name);
-        if (generation != null && generation < 1) {
-            throw new CliException("--generation counts from 1", CliException.BAD_INPUT);
-        }
+        checkGeneration(generation);
         if (from.isBlank()) {
             throw new CliException("--from names the sync target", CliException.BAD_INPUT);
         }
@@ -105,25 +93,24 @@ final class RestoreCommand implements Callable<Integer> {
             body.put("generation", generation);
         }
         JsonNode answer =
-                Progress.run(
-                        spec.commandLine().getErr(),
+                longPost(
                         noImport
                                 ? "restoring pool " + name
                                 : "restoring pool "
                                         + name
                                         + " (fetch, check, adopt, import, scrub)",
                         null,
-                        () -> endpoints.syncs().post("/restores", body));
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(answer.toString());
-        } else if (noImport) {
-            out.println(filesLine(answer));
-        } else {
-            out.println(importLine(answer));
-        }
-        out.flush();
+                        endpoints.syncs(),
+                        "/restores",
+                        body);
+        printLine(answer, noImport ? this::filesLine : this::importLine);
         return 0;
+    }
+
+    static void checkGeneration(Long generation) {
+        if (generation != null && generation < 1) {
+            throw new CliException("--generation counts from 1", CliException.BAD_INPUT);
+        }
     }
 
     private static void requireFresh(Path folder) {

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  */
 final class Sizes {
     private static final Pattern SIZE =
-            Pattern.compile("([0-9]{1,15})\\s*([KMGTP]?)(I?B?)", Pattern.CASE_INSENSITIVE);
+            Pattern.compile("([0-9]{1,15})\\s*(?:([KMGTP])(?:i?B)?|B)?", Pattern.CASE_INSENSITIVE);
 
     private Sizes() {}
 
@@ -34,7 +34,7 @@ final class Sizes {
             throw new CliException(
                     "not a size: '" + text + "' (e.g. 64M, 1G, 4096)", CliException.BAD_INPUT);
         }
-        int shift = "BKMGTP".indexOf(m.group(2).isEmpty() ? "B" : m.group(2).toUpperCase()) * 10;
+        int shift = m.group(2) == null ? 0 : "BKMGTP".indexOf(m.group(2).toUpperCase()) * 10;
         long n = Long.parseLong(m.group(1));
         if (n <= 0 || Long.numberOfLeadingZeros(n) <= shift) {
             throw new CliException("size out of range: '" + text + "'", CliException.BAD_INPUT);

@@ -12,13 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** Backup generations of a pool on its sync target, answered by this host's sync-service. */
 @Command(
@@ -26,18 +22,9 @@ import picocli.CommandLine.Spec;
         description = "Backup generations of a pool: sync now, status, verify.",
         mixinStandardHelpOptions = true,
         subcommands = {SyncCommand.Now.class, SyncCommand.Status.class, SyncCommand.Verify.class})
-final class SyncCommand implements Runnable {
-    @Spec CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
-    abstract static class Base implements Callable<Integer> {
-        @Spec CommandSpec spec;
-        @Mixin Endpoints endpoints;
-
+final class SyncCommand extends CommandGroup {
+    /** What every sync command shares: the pool by name, the target, the sync-service. */
+    abstract static class Base extends ServiceCommand {
         @Parameters(paramLabel = "NAME", description = "The pool.")
         String name;
 
@@ -48,17 +35,10 @@ final class SyncCommand implements Runnable {
                                 + " (default: the sync-service's default target).")
         String target;
 
-        @Option(names = "--json", description = "The service's JSON answer.")
-        boolean json;
-
         /** The sync-service knows pools by id; users by name. */
         String poolId() {
             PoolCommand.checkName(name);
             return endpoints.pools().get("/pools/" + name).path("poolId").asText();
-        }
-
-        PrintWriter out() {
-            return spec.commandLine().getOut();
         }
 
         /** A request body with the target, when given, and one optional field. */
@@ -103,32 +83,31 @@ final class SyncCommand implements Runnable {
                     frozen.add(dir);
                 }
                 answer =
-                        Progress.run(
-                                spec.commandLine().getErr(),
+                        longPost(
                                 "syncing pool " + name,
                                 null,
-                                () -> endpoints.syncs().post("/syncs/" + id, body));
+                                endpoints.syncs(),
+                                "/syncs/" + id,
+                                body);
             } finally {
                 for (Path dir : frozen) {
                     MountCommand.sh(List.of("fsfreeze", "--unfreeze", dir.toString()), false);
                 }
             }
-            if (json) {
-                out().println(answer.toString());
-            } else {
-                out().printf(
-                                "pool %s synced: generation %d on %s, %d of %d chunks sent, %s sent"
-                                        + " (%s literal) in %.1f s%n",
-                                name,
-                                answer.path("generation").asLong(),
-                                answer.path("target").asText(),
-                                answer.path("chunksSent").asInt(),
-                                answer.path("chunks").asInt(),
-                                Sizes.human(answer.path("bytesSent").asLong()),
-                                Sizes.human(answer.path("literalBytes").asLong()),
-                                answer.path("durationMs").asLong() / 1000.0);
-            }
-            out().flush();
+            printLine(
+                    answer,
+                    a ->
+                            String.format(
+                                    "pool %s synced: generation %d on %s, %d of %d chunks sent, %s"
+                                            + " sent (%s literal) in %.1f s",
+                                    name,
+                                    a.path("generation").asLong(),
+                                    a.path("target").asText(),
+                                    a.path("chunksSent").asInt(),
+                                    a.path("chunks").asInt(),
+                                    Sizes.human(a.path("bytesSent").asLong()),
+                                    Sizes.human(a.path("literalBytes").asLong()),
+                                    a.path("durationMs").asLong() / 1000.0));
             return 0;
         }
     }
@@ -144,39 +123,36 @@ final class SyncCommand implements Runnable {
             Map<String, String> query = new LinkedHashMap<>();
             query.put("target", target);
             JsonNode status = endpoints.syncs().get("/syncs/" + id, query);
-            if (json) {
-                out().println(status.toString());
-            } else {
-                out().printf(
-                                "pool %s on %s%n",
-                                name, status.path("target").asText("(default target)"));
-                JsonNode last = status.path("lastRun");
-                if (!last.isMissingNode() && !last.isNull()) {
-                    out().printf(
-                                    "  last run: %s %s at %s (%s)%n",
-                                    last.path("kind").asText(),
-                                    last.path("succeeded").asBoolean() ? "succeeded" : "FAILED",
-                                    last.path("finishedAt").asText(),
-                                    last.path("detail").asText());
-                }
-                if (!status.path("running").isNull() && !status.path("running").isMissingNode()) {
-                    out().printf("  running: %s%n", status.path("running"));
-                }
-                out().printf(
-                                "  %10s  %-30s  %6s  %8s  %s%n",
-                                "GENERATION", "CREATED", "CHUNKS", "SIZE", "PINNED");
-                for (JsonNode g : status.path("generations")) {
-                    out().printf(
-                                    "  %10d  %-30s  %6d  %8s  %s%n",
-                                    g.path("generation").asLong(),
-                                    g.path("createdAt").asText(),
-                                    g.path("chunks").asInt(),
-                                    Sizes.human(g.path("sizeBytes").asLong()),
-                                    g.path("pinned").asBoolean() ? "yes" : "no");
-                }
-            }
-            out().flush();
+            print(status, this::table);
             return 0;
+        }
+
+        private void table(PrintWriter out, JsonNode status) {
+            out.printf("pool %s on %s%n", name, status.path("target").asText("(default target)"));
+            JsonNode last = status.path("lastRun");
+            if (!last.isMissingNode() && !last.isNull()) {
+                out.printf(
+                        "  last run: %s %s at %s (%s)%n",
+                        last.path("kind").asText(),
+                        last.path("succeeded").asBoolean() ? "succeeded" : "FAILED",
+                        last.path("finishedAt").asText(),
+                        last.path("detail").asText());
+            }
+            if (!status.path("running").isNull() && !status.path("running").isMissingNode()) {
+                out.printf("  running: %s%n", status.path("running"));
+            }
+            out.printf(
+                    "  %10s  %-30s  %6s  %8s  %s%n",
+                    "GENERATION", "CREATED", "CHUNKS", "SIZE", "PINNED");
+            for (JsonNode g : status.path("generations")) {
+                out.printf(
+                        "  %10d  %-30s  %6d  %8s  %s%n",
+                        g.path("generation").asLong(),
+                        g.path("createdAt").asText(),
+                        g.path("chunks").asInt(),
+                        Sizes.human(g.path("sizeBytes").asLong()),
+                        g.path("pinned").asBoolean() ? "yes" : "no");
+            }
         }
     }
 
@@ -191,31 +167,31 @@ final class SyncCommand implements Runnable {
 
         @Override
         public Integer call() {
+            RestoreCommand.checkGeneration(generation);
             String id = poolId();
             Map<String, Object> body = request("generation", generation);
             JsonNode answer =
-                    Progress.run(
-                            spec.commandLine().getErr(),
+                    longPost(
                             "verifying pool " + name,
                             null,
-                            () -> endpoints.syncs().post("/syncs/" + id + "/verify", body));
+                            endpoints.syncs(),
+                            "/syncs/" + id + "/verify",
+                            body);
             boolean intact = answer.path("intact").asBoolean();
-            if (json) {
-                out().println(answer.toString());
-            } else {
-                out().printf(
-                                "pool %s generation %d on %s: %s%n",
-                                name,
-                                answer.path("generation").asLong(),
-                                answer.path("target").asText(),
-                                intact
-                                        ? "intact (" + answer.path("chunks").size() + " chunks)"
-                                        : "missing "
-                                                + answer.path("missing")
-                                                + ", damaged "
-                                                + answer.path("damaged"));
-            }
-            out().flush();
+            printLine(
+                    answer,
+                    a ->
+                            String.format(
+                                    "pool %s generation %d on %s: %s",
+                                    name,
+                                    a.path("generation").asLong(),
+                                    a.path("target").asText(),
+                                    intact
+                                            ? "intact (" + a.path("chunks").size() + " chunks)"
+                                            : "missing "
+                                                    + a.path("missing")
+                                                    + ", damaged "
+                                                    + a.path("damaged")));
             return intact ? 0 : CliException.FAILED;
         }
     }

@@ -4,6 +4,8 @@ import java.io.PrintWriter;
 import picocli.AutoComplete.GenerateCompletion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code szpool} command: the entry point and the one place that turns failures into exit
@@ -34,16 +36,14 @@ import picocli.CommandLine.Command;
             KeyCommand.class,
             EventsCommand.class
         })
-public final class Szpool implements Runnable {
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+public final class Szpool extends CommandGroup {
 
     public static void main(String[] args) {
         try {
             Config.load();
         } catch (CliException e) {
-            System.err.println("szpool: " + e.getMessage());
-            System.exit(e.exitCode());
+            PrintWriter err = new PrintWriter(System.err, true);
+            System.exit(fail(err, e.getMessage(), e.exitCode()));
         }
         System.exit(commandLine().execute(args));
     }
@@ -54,25 +54,39 @@ public final class Szpool implements Runnable {
         // picocli's own name for it, and the one a user guesses first.
         cli.addSubcommand("generate-completion", new GenerateCompletion(), "completion");
         cli.setExecutionExceptionHandler(
-                (e, commandLine, parseResult) -> {
-                    PrintWriter err = commandLine.getErr();
-                    err.println("szpool: " + message(e));
-                    err.flush();
-                    return e instanceof CliException c ? c.exitCode() : 1;
-                });
+                (e, commandLine, parseResult) ->
+                        e instanceof CliException c
+                                ? fail(commandLine.getErr(), c.getMessage(), c.exitCode())
+                                : fail(commandLine.getErr(), message(e), CliException.FAILED));
+        cli.setParameterExceptionHandler(Szpool::usageError);
         return cli;
     }
 
-    private static String message(Exception e) {
-        if (e instanceof CliException) {
-            return e.getMessage();
+    /**
+     * A wrong command line: one line saying what is wrong and where the help is, not the whole
+     * usage text, which buries the line that matters.
+     */
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine where = e.getCommandLine();
+        StringBuilder line = new StringBuilder(e.getMessage());
+        if (e instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            line.append(" (did you mean ")
+                    .append(String.join(" or ", u.getSuggestions()))
+                    .append("?)");
         }
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m;
+        line.append("; see ").append(where.getCommandSpec().qualifiedName()).append(" --help");
+        return fail(where.getErr(), line.toString(), CliException.BAD_INPUT);
     }
 
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    /** Every failure reaches the user the same way: one line on stderr, and an exit code. */
+    static int fail(PrintWriter err, String message, int exitCode) {
+        err.println("szpool: " + message);
+        err.flush();
+        return exitCode;
+    }
+
+    private static String message(Exception e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
     }
 }

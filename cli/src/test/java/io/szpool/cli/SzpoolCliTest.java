@@ -1,6 +1,7 @@
 package io.szpool.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.szpool.crypto.ChunkKeys;
@@ -259,12 +260,65 @@ class SzpoolCliTest {
             {"mount", "tank", data.toString(), "--fs", "ntfs", "--pool-url", nowhere},
             {"mount", "tank", passphrase.toString(), "--pool-url", nowhere},
             {"mount", "tank"},
-            {"events", "--idle", "soon"}
+            {"events", "--idle", "soon"},
+            {"events", "--idle", "-PT1S", "--kafka", "127.0.0.1:" + Ports.free()},
+            {"pool", "create", "tank", "--chunk-size", "12X", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--chunk-size", "1Gi", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--chunk-size", "0", "--pool-url", nowhere},
+            {"pool", "grow", "tank", "--vdevs", "0", "--pool-url", nowhere},
+            {"pool", "list", "--state", "online", "--pool-url", nowhere},
+            {"pool", "scrub", "a b", "--pool-url", nowhere},
+            {"pool", "export", "../x", "--pool-url", nowhere},
+            {"pool", "lst"},
+            {"chunk", "list", "--state", "lost", "--catalog", nowhere},
+            {"sync", "verify", "tank", "--generation", "0", "--pool-url", nowhere},
+            {"sync", "status", "tank", "extra", "--pool-url", nowhere},
+            {"key", "dump"},
+            {"key", "dump", "a/b", "--data", data.toString()},
+            {"umount"},
+            {"resize", "a", "b"}
         };
         for (String[] args : cases) {
             Run r = run(args);
             assertEquals(CliException.BAD_INPUT, r.exit(), String.join(" ", args) + ": " + r.err());
-            assertTrue(r.err().startsWith("szpool: ") || r.err().contains("Usage:"), r.err());
+            assertTrue(r.err().startsWith("szpool: "), r.err());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+            assertEquals("", r.out(), String.join(" ", args));
+        }
+    }
+
+    @Test
+    void aWrongCommandLineIsOneLineThatNamesTheHelpToRead() {
+        Run r = run("pool", "create", "tank", "--widht", "6");
+        assertEquals(CliException.BAD_INPUT, r.exit());
+        assertEquals(
+                "szpool: Unknown options: '--widht', '6' (did you mean --width?); see szpool pool"
+                        + " create --help",
+                r.err().strip());
+        Run missing = run("restore", "tank");
+        assertEquals(
+                "szpool: Missing required option: '--from=<from>'; see szpool restore --help",
+                missing.err().strip());
+    }
+
+    @Test
+    void aServiceAddressThatIsNoHttpUrlIsBadInputNotUnreachable() {
+        for (String[] args :
+                new String[][] {
+                    {"pool", "list", "--pool-url", "pool-host:8081"},
+                    {"pool", "status", "tank", "--pool-url", "ftp://127.0.0.1/"},
+                    {"chunk", "list", "--catalog", "catalog"},
+                    {"sync", "status", "tank", "--pool-url", "http:///pools"},
+                    {"restore", "tank", "--from", "/x", "--sync-url", "localhost"},
+                    {"pool", "list", "--pool-url", "http://[::1"}
+                }) {
+            Run r = run(args);
+            assertEquals(CliException.BAD_INPUT, r.exit(), String.join(" ", args) + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(
+                    r.err().contains("is not an http:// or https:// address with a host")
+                            || r.err().contains("Invalid value for option '--pool-url'"),
+                    r.err());
         }
     }
 
@@ -292,6 +346,12 @@ class SzpoolCliTest {
         assertEquals(4096, Sizes.parse("4096"));
         assertEquals("248.2M", Sizes.human(260_253_696L));
         assertEquals("1G", Sizes.human(1L << 30));
+        assertEquals(12, Sizes.parse("12B"));
+        assertEquals(2L << 10, Sizes.parse("2kb"));
+        for (String bad : new String[] {"12X", "12I", "1iB", "1GG", "G", "-1G", "1.5G", ""}) {
+            CliException e = assertThrows(CliException.class, () -> Sizes.parse(bad), bad);
+            assertEquals(CliException.BAD_INPUT, e.exitCode());
+        }
     }
 
     @Test
