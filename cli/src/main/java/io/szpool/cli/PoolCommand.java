@@ -89,7 +89,10 @@ final class PoolCommand extends CommandGroup {
         @Parameters(paramLabel = "NAME", description = "The pool's name.")
         String name;
 
-        @Option(names = "--width", defaultValue = "6", description = "Chunks per vdev (default 6).")
+        @Option(
+                names = "--width",
+                defaultValue = "6",
+                description = "Chunks per vdev, 4 or more (default 6).")
         int width;
 
         @Option(
@@ -104,9 +107,10 @@ final class PoolCommand extends CommandGroup {
         @Override
         public Integer call() {
             checkName(name);
-            if (width < 3) {
+            if (width < 4) {
+                // pool-service's minimum: two parity columns and at least two of data.
                 throw new CliException(
-                        "--width must be 3 or more: RAID-Z2 keeps two parity columns",
+                        "--width must be 4 or more: RAID-Z2 keeps two parity columns",
                         CliException.BAD_INPUT);
             }
             checkVdevs(vdevs);

@@ -232,7 +232,7 @@ class SzpoolCliTest {
         String nowhere = "http://127.0.0.1:" + Ports.free();
         String[][] cases = {
             {"pool", "create", "no/slash", "--pool-url", nowhere},
-            {"pool", "create", "tank", "--width", "2", "--pool-url", nowhere},
+            {"pool", "create", "tank", "--width", "3", "--pool-url", nowhere},
             {"pool", "create", "tank", "--vdevs", "0", "--pool-url", nowhere},
             {"pool", "create", "tank", "--chunk-size", "lots", "--pool-url", nowhere},
             {"pool", "create", "tank", "--chunk-size", "99999999P", "--pool-url", nowhere},
