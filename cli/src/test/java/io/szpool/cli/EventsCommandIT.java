@@ -10,6 +10,8 @@ import io.szpool.events.CloudEventRecords;
 import io.szpool.events.PoolEvent;
 import io.szpool.testing.KafkaBroker;
 import io.szpool.testing.Ports;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -18,6 +20,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** `szpool events` against the real broker of testing/: what was on the topics is what prints. */
 class EventsCommandIT {
@@ -32,7 +35,11 @@ class EventsCommandIT {
      * Publishes PoolExported events of a new pool id, acknowledged by the broker, and returns it.
      */
     static String publish(int count) throws Exception {
-        String poolId = UUID.randomUUID().toString();
+        return publish(UUID.randomUUID().toString(), 0, count);
+    }
+
+    /** Publishes events named tankFIRST... of {@code poolId}, each acknowledged by the broker. */
+    static String publish(String poolId, int first, int count) throws Exception {
         try (KafkaProducer<String, String> producer =
                 new KafkaProducer<>(
                         Map.of(
@@ -44,7 +51,7 @@ class EventsCommandIT {
                                 StringSerializer.class,
                                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
                                 StringSerializer.class))) {
-            for (int i = 0; i < count; i++) {
+            for (int i = first; i < first + count; i++) {
                 CloudEvent event =
                         CloudEvent.of(
                                 new PoolEvent.PoolExported(poolId, "host-a", "tank" + i),
@@ -71,6 +78,51 @@ class EventsCommandIT {
             assertTrue(lines.get(i).contains("\"name\":\"tank" + i + "\""), "in order");
         }
         assertTrue(!r.out().contains(other), "--pool shows only that pool's events");
+    }
+
+    @Test
+    void followKeepsPrintingEventsPublishedAfterEverythingThereWasPrinted() throws Exception {
+        String poolId = UUID.randomUUID().toString();
+        StringWriter out = new StringWriter();
+        CommandLine cli = Szpool.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(new StringWriter(), true));
+        // --idle PT0S too: a reader that honoured it would stop once the first event is printed.
+        Thread reader =
+                new Thread(
+                        () ->
+                                cli.execute(
+                                        "events",
+                                        "--kafka",
+                                        kafka,
+                                        "--pool",
+                                        poolId,
+                                        "--follow",
+                                        "--idle",
+                                        "PT0S"),
+                        "szpool-events-follow");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            publish(poolId, 0, 1);
+            awaitLines(out, 1);
+            publish(poolId, 1, 2);
+            List<String> lines = awaitLines(out, 3);
+            assertEquals(3, lines.size(), out.toString());
+            assertTrue(lines.get(2).contains("\"name\":\"tank2\""), lines.get(2));
+            assertTrue(reader.isAlive(), "--follow goes on until interrupted");
+        } finally {
+            reader.interrupt();
+            reader.join(60_000);
+        }
+    }
+
+    /** Waits (bounded, not timed) until the reader printed {@code count} lines. */
+    private static List<String> awaitLines(StringWriter out, int count) throws Exception {
+        for (int i = 0; i < 1200 && out.toString().lines().count() < count; i++) {
+            Thread.sleep(100);
+        }
+        return out.toString().lines().toList();
     }
 
     @Test
