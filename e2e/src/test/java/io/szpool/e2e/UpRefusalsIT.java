@@ -73,7 +73,8 @@ class UpRefusalsIT {
         SzpoolRun host = new SzpoolRun(WORK.resolve("flags"), "refusal-flags");
         for (String[] bad :
                 new String[][] {
-                    {"--width", "2"},
+                    {"--width", "3"},
+                    {"--width", "65"},
                     {"--chunk-size", "big"},
                     {"--join", "nowhere"},
                     {"--host-id", "a b"},
