@@ -151,11 +151,7 @@ class CatalogBenchIT {
                         pg.user(),
                         "quarkus.datasource.password",
                         pg.password(),
-                        "mp.messaging.incoming.device-events.group.id",
-                        "bench-" + run,
-                        "mp.messaging.incoming.pool-events.group.id",
-                        "bench-" + run,
-                        "mp.messaging.incoming.sync-events.group.id",
+                        "mp.messaging.incoming.fleet-events.group.id",
                         "bench-" + run,
                         "mp.messaging.incoming.commands.group.id",
                         "bench-" + run);

@@ -1,9 +1,6 @@
 package io.szpool.catalog.api;
 
-import io.quarkus.panache.common.Parameters;
-import io.quarkus.panache.common.Sort;
 import io.smallrye.common.annotation.Blocking;
-import io.szpool.catalog.chunk.Chunk;
 import io.szpool.catalog.chunk.ChunkState;
 import io.szpool.service.ProblemException;
 import jakarta.ws.rs.GET;
@@ -11,16 +8,29 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 
 /** The chunks of the fleet. */
 @Path("/api/chunks")
 @Produces(MediaType.APPLICATION_JSON)
 public class ChunkResource {
     static final int MAX_LIMIT = 10_000;
+
+    private final DataSource dataSource;
+
+    public ChunkResource(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
 
     /**
      * Chunks, filtered by pool, host and state (all optional), oldest first.
@@ -38,14 +48,14 @@ public class ChunkResource {
             @QueryParam("unsyncedFor") String unsyncedFor,
             @QueryParam("limit") String limit) {
         List<String> where = new ArrayList<>();
-        Parameters params = new Parameters();
+        List<Object> values = new ArrayList<>();
         if (Params.present(pool)) {
-            where.add("poolId = :pool");
-            params.and("pool", pool);
+            where.add("pool_id = ?");
+            values.add(pool);
         }
         if (Params.present(host)) {
-            where.add("hostId = :host");
-            params.and("host", host);
+            where.add("host_id = ?");
+            values.add(host);
         }
         if (Params.present(state)) {
             ChunkState s =
@@ -57,24 +67,38 @@ public class ChunkResource {
                                                             + " in-pool, faulted, destroyed; was '"
                                                             + state
                                                             + "'"));
-            where.add("state = :state");
-            params.and("state", s);
+            where.add("state = ?");
+            values.add(s.name());
         }
         Duration unsynced = Params.duration("unsyncedFor", unsyncedFor);
         if (unsynced != null) {
-            where.add(
-                    "state <> :destroyed and (lastSyncedAt is null or lastSyncedAt < :syncedBefore)");
-            params.and("destroyed", ChunkState.DESTROYED);
-            params.and("syncedBefore", Instant.now().minus(unsynced));
+            where.add("state <> 'DESTROYED' and (last_synced_at is null or last_synced_at < ?)");
+            values.add(OffsetDateTime.ofInstant(Instant.now().minus(unsynced), ZoneOffset.UTC));
         }
-        Sort order = Sort.by("createdAt").and("chunkId");
-        List<Chunk> rows =
-                where.isEmpty()
-                        ? Chunk.findAll(order).page(0, limit(limit)).list()
-                        : Chunk.find(String.join(" and ", where), order, params)
-                                .page(0, limit(limit))
-                                .list();
-        return rows.stream().map(ChunkView::of).toList();
+        values.add(limit(limit));
+        // Plain JDBC rather than Panache: one statement, no managed entities (DESIGN.md, "Scale").
+        // The order is the one the state and pool indexes keep, so the scan stops at the limit.
+        String sql =
+                "select "
+                        + PoolDetails.CHUNK_COLUMNS
+                        + " from chunk"
+                        + (where.isEmpty() ? "" : " where " + String.join(" and ", where))
+                        + " order by created_at, chunk_id limit ?";
+        try (Connection db = dataSource.getConnection();
+                PreparedStatement s = db.prepareStatement(sql)) {
+            for (int i = 0; i < values.size(); i++) {
+                s.setObject(i + 1, values.get(i));
+            }
+            List<ChunkView> chunks = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    chunks.add(ChunkView.read(rs, 1));
+                }
+            }
+            return chunks;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read chunks: " + e.getMessage(), e);
+        }
     }
 
     private static int limit(String limit) {

@@ -1,7 +1,8 @@
 package io.szpool.catalog.api;
 
-import io.szpool.catalog.chunk.Chunk;
 import io.szpool.catalog.chunk.ChunkState;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
 
 /**
@@ -25,22 +26,27 @@ public record ChunkView(
         Instant createdAt,
         Instant updatedAt) {
 
-    static ChunkView of(Chunk c) {
+    /**
+     * The chunk of a result row whose columns, from {@code first} on, are {@link
+     * PoolDetails#CHUNK_COLUMNS}.
+     */
+    static ChunkView read(ResultSet rs, int first) throws SQLException {
+        int i = first;
         return new ChunkView(
-                c.chunkId,
-                c.poolId,
-                c.hostId,
-                c.path,
-                c.sizeBytes,
-                c.sparse,
-                c.cipher,
-                c.driver,
-                c.state,
-                c.inPool,
-                c.deviceAddress,
-                c.lastSyncedGeneration,
-                c.lastSyncedAt,
-                c.createdAt,
-                c.updatedAt);
+                rs.getString(i),
+                rs.getString(i + 1),
+                rs.getString(i + 2),
+                rs.getString(i + 3),
+                (Long) rs.getObject(i + 4),
+                (Boolean) rs.getObject(i + 5),
+                rs.getString(i + 6),
+                rs.getString(i + 7),
+                ChunkState.valueOf(rs.getString(i + 8)),
+                rs.getBoolean(i + 9),
+                rs.getString(i + 10),
+                (Long) rs.getObject(i + 11),
+                PoolDetails.instant(rs, i + 12),
+                PoolDetails.instant(rs, i + 13),
+                PoolDetails.instant(rs, i + 14));
     }
 }

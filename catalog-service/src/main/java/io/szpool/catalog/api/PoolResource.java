@@ -2,7 +2,6 @@ package io.szpool.catalog.api;
 
 import io.quarkus.panache.common.Sort;
 import io.smallrye.common.annotation.Blocking;
-import io.szpool.catalog.chunk.Chunk;
 import io.szpool.catalog.pool.Pool;
 import io.szpool.service.ProblemException;
 import jakarta.persistence.EntityManager;
@@ -16,7 +15,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -25,9 +23,11 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class PoolResource {
     private final EntityManager em;
+    private final PoolDetails details;
 
-    public PoolResource(EntityManager em) {
+    public PoolResource(EntityManager em, PoolDetails details) {
         this.em = em;
+        this.details = details;
     }
 
     /**
@@ -132,69 +132,9 @@ public class PoolResource {
     @GET
     @Path("{id}")
     @Blocking
-    @SuppressWarnings("unchecked")
     public PoolDetail get(@PathParam("id") String id) {
-        Pool pool = pool(id);
-        Map<String, ChunkView> chunks = new LinkedHashMap<>();
-        for (Chunk c : Chunk.<Chunk>list("poolId", Sort.by("createdAt").and("chunkId"), id)) {
-            chunks.put(c.chunkId, ChunkView.of(c));
-        }
-        Map<Integer, VdevView> vdevs = new LinkedHashMap<>();
-        List<Object[]> rows =
-                em.createNativeQuery(
-                                "select v.vdev_index, v.layout, v.added_at, c.chunk_id from vdev v"
-                                        + " left join vdev_chunk c on c.pool_id = v.pool_id and"
-                                        + " c.vdev_index = v.vdev_index where v.pool_id = ?1 order"
-                                        + " by v.vdev_index, c.position")
-                        .setParameter(1, id)
-                        .getResultList();
-        for (Object[] row : rows) {
-            int index = ((Number) row[0]).intValue();
-            VdevView vdev =
-                    vdevs.computeIfAbsent(
-                            index,
-                            i ->
-                                    new VdevView(
-                                            i,
-                                            (String) row[1],
-                                            Params.instant(row[2]),
-                                            new ArrayList<>(),
-                                            new ArrayList<>()));
-            if (row[3] != null) {
-                String chunkId = (String) row[3];
-                vdev.chunkIds().add(chunkId);
-                ChunkView chunk = chunks.get(chunkId);
-                if (chunk == null) {
-                    Chunk elsewhere = Chunk.findById(chunkId);
-                    chunk = elsewhere == null ? null : ChunkView.of(elsewhere);
-                }
-                if (chunk != null) {
-                    vdev.chunks().add(chunk);
-                }
-            }
-        }
-        List<GrowthView> growth = new ArrayList<>();
-        for (Object[] row :
-                (List<Object[]>)
-                        em.createNativeQuery(
-                                        "select vdev_index, size_bytes_before, size_bytes_after,"
-                                                + " trigger, grown_at from pool_growth where"
-                                                + " pool_id = ?1 order by vdev_index")
-                                .setParameter(1, id)
-                                .getResultList()) {
-            growth.add(
-                    new GrowthView(
-                            ((Number) row[0]).intValue(),
-                            Params.number(row[1]),
-                            Params.number(row[2]),
-                            (String) row[3],
-                            Params.instant(row[4])));
-        }
-        return new PoolDetail(
-                view(pool, lastSyncs(id).get(id), Instant.now()),
-                List.copyOf(vdevs.values()),
-                growth,
-                List.copyOf(chunks.values()));
+        return details.read(id)
+                .orElseThrow(() -> ProblemException.notFound("no pool " + id + " in the catalog"));
     }
 
     /** The backup generations of a pool, newest first. */
@@ -260,11 +200,15 @@ public class PoolResource {
         return syncs;
     }
 
+    static Double usedPercent(Long size, Long allocated) {
+        return size != null && size > 0 && allocated != null ? 100.0 * allocated / size : null;
+    }
+
+    static Long lagSeconds(Instant syncedAt, Instant now) {
+        return syncedAt == null ? null : Duration.between(syncedAt, now).toSeconds();
+    }
+
     private static PoolView view(Pool p, Object[] sync, Instant now) {
-        Double used =
-                p.sizeBytes != null && p.sizeBytes > 0 && p.allocatedBytes != null
-                        ? 100.0 * p.allocatedBytes / p.sizeBytes
-                        : null;
         Instant syncedAt = sync == null ? null : Params.instant(sync[2]);
         return new PoolView(
                 p.poolId,
@@ -275,7 +219,7 @@ public class PoolResource {
                 p.chunkSizeBytes,
                 p.sizeBytes,
                 p.allocatedBytes,
-                used,
+                usedPercent(p.sizeBytes, p.allocatedBytes),
                 p.health,
                 p.state,
                 p.createdAt,
@@ -283,6 +227,6 @@ public class PoolResource {
                 p.lastScrubbedAt,
                 sync == null ? null : Params.number(sync[1]),
                 syncedAt,
-                syncedAt == null ? null : Duration.between(syncedAt, now).toSeconds());
+                lagSeconds(syncedAt, now));
     }
 }

@@ -124,6 +124,7 @@ public class CatalogEventHandler {
             }
             store.write(rows);
             store.log(log);
+            store.writeHosts(rows);
             // Observers of the live stream see them only once the transaction has committed.
             cataloged.fire(
                     new CatalogedBatch(log.stream().map(CatalogEventHandler::entry).toList()));

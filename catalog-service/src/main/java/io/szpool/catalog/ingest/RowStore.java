@@ -345,25 +345,10 @@ public final class RowStore {
     }
 
     /**
-     * Writes every row of the batch back, one statement per table. Rows go in key order, so two
-     * batches that share a host row lock it in the same order.
+     * Writes every row of the batch back except the hosts ({@link #writeHosts}), one statement per
+     * table, each table's rows in key order.
      */
     public void write(BatchRows rows) throws SQLException {
-        List<Map.Entry<String, Instant[]>> hosts = sorted(rows.hosts);
-        upsert(
-                "host",
-                HOST,
-                hosts,
-                "host_id",
-                "first_seen = least(host.first_seen, excluded.first_seen), last_seen ="
-                        + " greatest(host.last_seen, excluded.last_seen)");
-        upsert(
-                "host_service",
-                SERVICE,
-                sorted(rows.services),
-                "host_id, service",
-                "first_seen = least(host_service.first_seen, excluded.first_seen), last_seen ="
-                        + " greatest(host_service.last_seen, excluded.last_seen)");
         List<Pool> pools = new ArrayList<>(rows.pools.values());
         pools.sort(Comparator.comparing(p -> p.poolId));
         upsert("pool", POOL, pools, "pool_id", null);
@@ -413,6 +398,30 @@ public final class RowStore {
                         .thenComparing(r -> r.key.hostId())
                         .thenComparing(r -> r.key.generation()));
         upsert("restore", RESTORE, restores, "pool_id, host_id, generation", null);
+    }
+
+    /**
+     * Writes the batch's host and host-service rows: the last statement before the commit, because
+     * they are the only rows that batches of different pools share (all of a fleet's pools on one
+     * host). Written first they were held locked for the whole batch, and batches of different
+     * pools, which the pool locks let run in parallel, queued behind each other on their hosts.
+     * Rows go in key order, so two batches that share host rows lock them in the same order.
+     */
+    public void writeHosts(BatchRows rows) throws SQLException {
+        upsert(
+                "host",
+                HOST,
+                sorted(rows.hosts),
+                "host_id",
+                "first_seen = least(host.first_seen, excluded.first_seen), last_seen ="
+                        + " greatest(host.last_seen, excluded.last_seen)");
+        upsert(
+                "host_service",
+                SERVICE,
+                sorted(rows.services),
+                "host_id, service",
+                "first_seen = least(host_service.first_seen, excluded.first_seen), last_seen ="
+                        + " greatest(host_service.last_seen, excluded.last_seen)");
     }
 
     /** Numbers for the batch's log entries, in the order given. */

@@ -4,11 +4,18 @@ import io.szpool.catalog.event.CatalogEventHandler;
 import io.szpool.catalog.metrics.CatalogMetrics;
 import io.szpool.events.CloudEvent;
 import io.szpool.events.CloudEventRecords;
+import io.szpool.events.Command;
+import io.szpool.events.DeviceEvent;
 import io.szpool.events.Event;
 import io.szpool.events.InvalidEventException;
+import io.szpool.events.PoolEvent;
+import io.szpool.events.SyncEvent;
+import io.szpool.events.Topics;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.jboss.logging.Logger;
@@ -35,20 +42,30 @@ public class EventIntake {
         this.deadLetters = deadLetters;
     }
 
-    public void take(
-            ConsumerRecords<String, String> records, String topic, Class<? extends Event> family) {
+    /** The family of events each topic the catalog reads may carry. */
+    private static final Map<String, Class<? extends Event>> FAMILIES =
+            Map.of(
+                    Topics.DEVICE_EVENTS, DeviceEvent.class,
+                    Topics.POOL_EVENTS, PoolEvent.class,
+                    Topics.SYNC_EVENTS, SyncEvent.class,
+                    Topics.COMMANDS, Command.class);
+
+    /** A polled batch, whose records may come from several topics. */
+    public void take(ConsumerRecords<String, String> records) {
         List<CloudEvent> events = new ArrayList<>();
         List<ConsumerRecord<String, String>> sources = new ArrayList<>();
         for (ConsumerRecord<String, String> record : records) {
             try {
                 CloudEvent event = CloudEventRecords.fromRecord(record.headers(), record.value());
-                if (!family.isInstance(event.data())) {
-                    throw new InvalidEventException(event.type() + " does not belong on " + topic);
+                Class<? extends Event> family = FAMILIES.get(record.topic());
+                if (family == null || !family.isInstance(event.data())) {
+                    throw new InvalidEventException(
+                            event.type() + " does not belong on " + record.topic());
                 }
                 events.add(event);
                 sources.add(record);
             } catch (RuntimeException e) {
-                deadLetter(record, topic, e);
+                deadLetter(record, e);
             }
         }
         if (events.isEmpty()) {
@@ -56,22 +73,24 @@ public class EventIntake {
         }
         try {
             handler.handleAll(events);
-            metrics.consumed(topic, events.size());
+            Map<String, Integer> perTopic = new HashMap<>();
+            sources.forEach(r -> perTopic.merge(r.topic(), 1, Integer::sum));
+            perTopic.forEach(metrics::consumed);
         } catch (RuntimeException batchFailed) {
             LOG.debugf(batchFailed, "a batch of %d failed; one event at a time", events.size());
             for (int i = 0; i < events.size(); i++) {
                 try {
                     handler.handle(events.get(i));
-                    metrics.consumed(topic, 1);
+                    metrics.consumed(sources.get(i).topic(), 1);
                 } catch (RuntimeException e) {
-                    deadLetter(sources.get(i), topic, e);
+                    deadLetter(sources.get(i), e);
                 }
             }
         }
     }
 
-    private void deadLetter(ConsumerRecord<String, String> record, String topic, Exception e) {
+    private void deadLetter(ConsumerRecord<String, String> record, Exception e) {
         deadLetters.send(record, e);
-        metrics.deadLettered(topic);
+        metrics.deadLettered(record.topic());
     }
 }
