@@ -138,6 +138,111 @@ class SnapshotResourceTest {
     }
 
     @Test
+    void changesSinceAnEarlierSnapshotNameOnlyTheWrittenRegionsAndRangesReadThem()
+            throws Exception {
+        String pool = "changes-" + UUID.randomUUID();
+        String a = provision(pool, 1).get(0);
+        JsonPath first;
+        JsonPath second;
+        JsonPath sinceOpen;
+        try (NbdClient device = connect(a)) {
+            device.write(3 * MIB + UNIT, ByteBuffer.wrap(random(3, UNIT)), false);
+            // 10 MiB - 4 KiB .. 11 MiB + 4 KiB: touches regions 9, 10 and 11.
+            device.write(10 * MIB - UNIT, ByteBuffer.wrap(random(4, (int) MIB + 2 * UNIT)), false);
+            device.flush();
+            first = snapshot("{\"poolId\":\"" + pool + "\"}");
+            String epoch0 = state(first, a).get("epoch") + ":0";
+            sinceOpen = changes(first.getString("snapshotId"), a, epoch0, 200);
+            device.write(20 * MIB, ByteBuffer.wrap(random(5, 2 * UNIT)), false);
+            device.trim(40 * MIB + 8 * UNIT, UNIT, false);
+            device.flush();
+            second = snapshot("{\"poolId\":\"" + pool + "\"}");
+        }
+        String s1 = first.getString("snapshotId");
+        String s2 = second.getString("snapshotId");
+        String epoch = (String) state(first, a).get("epoch");
+        long w1 = (Long) state(first, a).get("writes");
+
+        JsonPath sinceFirst = changes(s2, a, epoch + ":" + w1, 200);
+        assertEquals(false, sinceFirst.getBoolean("all"));
+        assertEquals((int) MIB, sinceFirst.getInt("regionBytes"));
+        assertEquals(
+                List.of(List.of(20 * MIB, MIB), List.of(40 * MIB, MIB)),
+                longs(sinceFirst.getList("regions")),
+                "only the regions written between the two snapshots");
+        assertEquals(
+                List.of(List.of(3 * MIB, MIB), List.of(9 * MIB, 3 * MIB)),
+                longs(sinceOpen.getList("regions")),
+                "runs of adjacent regions are merged");
+        // Asked again after later writes, the first snapshot's answer grows by them: a region
+        // keeps only its last write's count, so the answer may hold too much, never too little.
+        assertTrue(
+                longs(changes(s1, a, epoch + ":0", 200).getList("regions"))
+                        .containsAll(longs(sinceOpen.getList("regions"))));
+        JsonPath otherEpoch = changes(s2, a, UUID.randomUUID() + ":" + w1, 200);
+        assertTrue(otherEpoch.getBoolean("all"), "another epoch: everything counts as changed");
+        assertEquals(List.of(List.of(0L, CHUNK)), longs(otherEpoch.getList("regions")));
+        JsonPath nothing = changes(s2, a, epoch + ":" + state(second, a).get("writes"), 200);
+        assertEquals(List.of(), nothing.getList("regions"), "nothing since the same snapshot");
+
+        byte[] whole = stream(s2, a);
+        byte[] range =
+                given().get(
+                                "/snapshots/"
+                                        + s2
+                                        + "/chunks/"
+                                        + a
+                                        + "?offset="
+                                        + 20 * MIB
+                                        + "&length="
+                                        + MIB)
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asByteArray();
+        assertArrayEquals(
+                Arrays.copyOfRange(whole, (int) (20 * MIB), (int) (21 * MIB)),
+                range,
+                "a range is those bytes of the snapshot");
+
+        for (String bad :
+                List.of(
+                        "?offset=1&length=4096",
+                        "?offset=0&length=100",
+                        "?offset=" + CHUNK + "&length=4096",
+                        "?offset=-4096&length=4096",
+                        "?offset=0")) {
+            given().get("/snapshots/" + s2 + "/chunks/" + a + bad)
+                    .then()
+                    .statusCode(400)
+                    .contentType("application/problem+json");
+        }
+        for (String since : List.of("", "nocolon", epoch + ":x", ":5", epoch + ":-1")) {
+            changes(s2, a, since, 400);
+        }
+        given().get("/snapshots/" + s2 + "/chunks/nochunk/changes?since=" + epoch + ":0")
+                .then()
+                .statusCode(404);
+        for (String sid : List.of(s1, s2)) {
+            given().delete("/snapshots/" + sid).then().statusCode(204);
+        }
+        destroy(List.of(a));
+    }
+
+    private static JsonPath changes(String sid, String chunkId, String since, int status) {
+        return given().queryParam("since", since)
+                .get("/snapshots/" + sid + "/chunks/" + chunkId + "/changes")
+                .then()
+                .statusCode(status)
+                .extract()
+                .jsonPath();
+    }
+
+    private static List<List<Long>> longs(List<List<Number>> runs) {
+        return runs.stream().map(r -> r.stream().map(Number::longValue).toList()).toList();
+    }
+
+    @Test
     void concurrentWritesAreWhollyInTheSnapshotOrWhollyOut() throws Exception {
         String pool = "snap-" + UUID.randomUUID();
         String chunkId = provision(pool, 1).get(0);

@@ -5,8 +5,10 @@ import io.szpool.nbd.BlockDevice;
 import io.szpool.nbd.BlockSizes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.BitSet;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A chunk's decrypted view as a block device: what the NBD export of an attached chunk serves.
@@ -26,6 +28,17 @@ public final class EncryptedDevice implements BlockDevice {
     private final UUID epoch = UUID.randomUUID();
     private final AtomicLong writes = new AtomicLong();
 
+    /**
+     * The change tracker's granularity: a backup asks which regions of this size were written since
+     * a snapshot, and reads only those. 1 MiB keeps the tracker at 8 KiB per GiB of chunk.
+     */
+    public static final int REGION_BYTES = 1 << 20;
+
+    // Per region, the write count of the last change that touched it (0: none since this open).
+    // Set inside the gate with the change's own count, so a snapshot that reads writes() under the
+    // barrier sees every change up to that count marked, and every later one marked above it.
+    private final AtomicLongArray regionWrites;
+
     public EncryptedDevice(EncryptedChunkFile chunk) {
         this(chunk, new WriteGate());
     }
@@ -33,6 +46,8 @@ public final class EncryptedDevice implements BlockDevice {
     public EncryptedDevice(EncryptedChunkFile chunk, WriteGate gate) {
         this.chunk = chunk;
         this.gate = gate;
+        this.regionWrites =
+                new AtomicLongArray((int) ((chunk.size() + REGION_BYTES - 1) / REGION_BYTES));
     }
 
     /** Random for each open of the chunk: a restart or a re-attach gives a new one. */
@@ -50,6 +65,32 @@ public final class EncryptedDevice implements BlockDevice {
 
     public WriteGate gate() {
         return gate;
+    }
+
+    /**
+     * The regions (of {@link #REGION_BYTES}) changed by a write, trim or zeroing counted after
+     * {@code since}: every region a change up to the current count touched after the snapshot that
+     * read {@code since}, and possibly regions changed later (a region keeps only its last change's
+     * count): never too few, which is what a backup needs.
+     */
+    public BitSet regionsWrittenAfter(long since) {
+        BitSet out = new BitSet(regionWrites.length());
+        for (int i = 0; i < regionWrites.length(); i++) {
+            if (regionWrites.get(i) > since) {
+                out.set(i);
+            }
+        }
+        return out;
+    }
+
+    private void mark(long offset, long length, long count) {
+        if (length <= 0 || offset < 0) {
+            return;
+        }
+        long last = Math.min(regionWrites.length() - 1L, (offset + length - 1) / REGION_BYTES);
+        for (long r = offset / REGION_BYTES; r <= last; r++) {
+            regionWrites.accumulateAndGet((int) r, count, Math::max);
+        }
     }
 
     @Override
@@ -83,7 +124,7 @@ public final class EncryptedDevice implements BlockDevice {
                 offset,
                 src.remaining(),
                 () -> {
-                    writes.incrementAndGet();
+                    mark(offset, src.remaining(), writes.incrementAndGet());
                     chunk.write(offset, src);
                 });
         if (fua) {
@@ -103,7 +144,7 @@ public final class EncryptedDevice implements BlockDevice {
                 offset,
                 length,
                 () -> {
-                    writes.incrementAndGet();
+                    mark(offset, length, writes.incrementAndGet());
                     chunk.trim(offset, length);
                 });
         if (fua) {
@@ -122,7 +163,7 @@ public final class EncryptedDevice implements BlockDevice {
                 offset,
                 length,
                 () -> {
-                    writes.incrementAndGet();
+                    mark(offset, length, writes.incrementAndGet());
                     for (long done = 0; done < length; ) {
                         int n = (int) Math.min(ZERO_UNITS.capacity(), length - done);
                         chunk.write(offset + done, ZERO_UNITS.duplicate().limit(n));

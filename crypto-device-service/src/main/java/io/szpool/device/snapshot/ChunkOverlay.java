@@ -145,9 +145,14 @@ final class ChunkOverlay implements WriteGate.Preserver, AutoCloseable {
 
     /** Writes the whole snapshot view of the chunk to {@code out}, a slice at a time. */
     void copyTo(OutputStream out) throws IOException {
+        copyTo(out, 0, sizeBytes);
+    }
+
+    /** Writes {@code length} bytes of the snapshot view from {@code offset} (whole units). */
+    void copyTo(OutputStream out, long offset, long length) throws IOException {
         byte[] buffer = new byte[SLICE];
-        for (long at = 0; at < sizeBytes; ) {
-            int n = (int) Math.min(SLICE, sizeBytes - at);
+        for (long at = offset; at < offset + length; ) {
+            int n = (int) Math.min(SLICE, offset + length - at);
             read(at, ByteBuffer.wrap(buffer, 0, n));
             out.write(buffer, 0, n);
             at += n;

@@ -238,12 +238,87 @@ public class SnapshotService {
     }
 
     public ChunkStream chunk(String snapshotId, String chunkId) {
+        Frozen f = frozen(snapshotId, chunkId);
+        return new ChunkStream(f.overlay().sizeBytes(), f.overlay()::copyTo);
+    }
+
+    /**
+     * {@code length} bytes of the chunk's ciphertext from {@code offset} as of the snapshot: a
+     * backup that knows which regions changed reads only those. 400 for a range that is not whole
+     * units inside the chunk.
+     */
+    public ChunkStream chunk(String snapshotId, String chunkId, long offset, long length) {
+        Frozen f = frozen(snapshotId, chunkId);
+        long size = f.overlay().sizeBytes();
+        if (offset < 0
+                || length < 0
+                || offset % ChunkOverlay.UNIT != 0
+                || length % ChunkOverlay.UNIT != 0
+                || offset + length > size) {
+            throw ProblemException.badRequest(
+                    "offset and length must be whole "
+                            + ChunkOverlay.UNIT
+                            + "-byte units inside the chunk's "
+                            + size
+                            + " bytes; got offset "
+                            + offset
+                            + ", length "
+                            + length);
+        }
+        return new ChunkStream(length, out -> f.overlay().copyTo(out, offset, length));
+    }
+
+    /**
+     * What changed in a chunk between an earlier snapshot and this one.
+     *
+     * @param all true when the earlier snapshot's epoch is not this device's (a restart or a
+     *     re-attach since, or no earlier snapshot): everything counts as changed
+     * @param regions offset and length of each run of changed regions, merged; a superset of what
+     *     changed (writes after this snapshot may add regions), never a subset
+     */
+    public record ChunkChanges(
+            String chunkId,
+            long sizeBytes,
+            int regionBytes,
+            String sinceEpoch,
+            long sinceWrites,
+            boolean all,
+            List<long[]> regions) {}
+
+    /**
+     * The regions of {@code chunkId} written since the snapshot whose state of it was ({@code
+     * epoch}, {@code writes}). The tracker lives in memory for the device's open: a restart gives a
+     * new epoch, and with it {@code all}: conservative, never wrong.
+     */
+    public ChunkChanges changes(String snapshotId, String chunkId, String epoch, long writes) {
+        Frozen f = frozen(snapshotId, chunkId);
+        long size = f.overlay().sizeBytes();
+        int region = EncryptedDevice.REGION_BYTES;
+        if (writes < 0) {
+            throw ProblemException.badRequest("writes must be >= 0, got " + writes);
+        }
+        if (epoch == null || !epoch.equals(f.device().epoch().toString())) {
+            return new ChunkChanges(
+                    chunkId, size, region, epoch, writes, true, List.of(new long[] {0, size}));
+        }
+        java.util.BitSet written = f.device().regionsWrittenAfter(writes);
+        List<long[]> runs = new ArrayList<>();
+        for (int r = written.nextSetBit(0); r >= 0; ) {
+            int end = written.nextClearBit(r);
+            long from = (long) r * region;
+            runs.add(new long[] {from, Math.min(size, (long) end * region) - from});
+            r = written.nextSetBit(end);
+        }
+        return new ChunkChanges(chunkId, size, region, epoch, writes, false, List.copyOf(runs));
+    }
+
+    private Frozen frozen(String snapshotId, String chunkId) {
         Frozen f = existing(snapshotId).chunks().get(chunkId);
         if (f == null) {
             throw ProblemException.notFound(
                     "snapshot " + snapshotId + " holds no chunk " + chunkId);
         }
-        return new ChunkStream(f.overlay().sizeBytes(), f.overlay()::copyTo);
+        return f;
     }
 
     /** Drops a snapshot and deletes its side files. */
