@@ -14,6 +14,8 @@ import io.szpool.sync.generation.GenerationStore.Catalog;
 import io.szpool.sync.generation.GenerationStore.CheckReport;
 import io.szpool.sync.generation.GenerationStore.ChunkCheck;
 import io.szpool.sync.generation.GenerationStore.SyncResult;
+import io.szpool.sync.generation.Manifest;
+import io.szpool.sync.generation.ManifestCodec;
 import io.szpool.sync.generation.TargetKeys;
 import io.szpool.sync.source.AtRestChunkSource;
 import io.szpool.sync.target.Rsync;
@@ -24,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,11 +44,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The generation protocol against real targets through the system rsync: a local folder and a real
- * rsync daemon on loopback. Four chunks of 4 MiB, half written, half hole.
+ * rsync daemon on loopback. Four chunks of 16 MiB (four segments each), half written, half hole.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class GenerationStoreIT {
-    static final long CHUNK = 4L << 20;
+    static final long CHUNK = 16L << 20;
+    static final long SEGMENT = Manifest.SEGMENT_BYTES;
+    static final int SEGMENTS = (int) (CHUNK / SEGMENT);
     static final String POOL = "tank-secret-name";
 
     @TempDir Path tmp;
@@ -129,7 +134,8 @@ class GenerationStoreIT {
         SyncResult second = sync(store, 7, Set.of());
         assertEquals(2, second.generation());
         assertEquals(1, second.chunksSent());
-        assertEquals(3 * CHUNK, second.bytesReferenced());
+        // Segment 0 of the changed chunk travels; its other segments are links like the rest.
+        assertEquals(4 * CHUNK - SEGMENT, second.bytesReferenced());
         // 64 KiB of plaintext changes 64 KiB of ciphertext; rsync's blocks round it up a little.
         assertTrue(second.literalBytes() >= 64 * 1024, "literal " + second.literalBytes());
         assertTrue(second.literalBytes() <= 2 * 64 * 1024, "literal " + second.literalBytes());
@@ -137,16 +143,29 @@ class GenerationStoreIT {
         String f1 = keys.generationFolder(1);
         String f2 = keys.generationFolder(2);
         for (String id : pool.chunkIds) {
-            Object ino1 =
-                    Files.getAttribute(root.resolve(f1).resolve(keys.chunkFile(id)), "unix:ino");
-            Object ino2 =
-                    Files.getAttribute(root.resolve(f2).resolve(keys.chunkFile(id)), "unix:ino");
-            if (id.equals(changed)) {
-                assertNotEquals(ino1, ino2, "a changed chunk is a new file");
-            } else {
-                assertEquals(ino1, ino2, "an unchanged chunk is a hard link");
+            for (int k = 0; k < SEGMENTS; k++) {
+                String name = keys.segmentFile(id, k);
+                Object ino1 = Files.getAttribute(root.resolve(f1).resolve(name), "unix:ino");
+                Object ino2 = Files.getAttribute(root.resolve(f2).resolve(name), "unix:ino");
+                if (id.equals(changed) && k == 0) {
+                    assertNotEquals(ino1, ino2, "a changed segment is a new file");
+                } else {
+                    assertEquals(ino1, ino2, "an unchanged segment is a hard link");
+                }
             }
         }
+        Manifest m2 = manifest(store, 2);
+        assertEquals(Manifest.FORMAT, m2.format());
+        Manifest.Chunk entry = m2.chunk(changed).orElseThrow();
+        assertEquals(
+                List.of(2L, 1L, 1L, 1L),
+                entry.segments().stream().map(Manifest.Segment::sentIn).toList(),
+                "only segment 0 was sent by generation 2");
+        assertEquals(digests().get(changed), Digests.sha256(pool.chunk(changed)));
+        assertEquals(
+                Digests.ofSegments(
+                        entry.segments().stream().map(Manifest.Segment::sha256).toList()),
+                entry.sha256());
         assertRestores(store, 2, digests());
         assertRestores(store, 1, gen1);
     }
@@ -168,20 +187,24 @@ class GenerationStoreIT {
             SyncResult second = sync(store, 7, Set.of());
             assertEquals(1, second.chunksSent());
             assertTrue(second.literalBytes() <= 2 * 64 * 1024, "literal " + second.literalBytes());
-            // Checksums for a 4 MiB basis plus the literal data: far less than the chunk.
-            assertTrue(second.bytesSent() < CHUNK / 8, "sent " + second.bytesSent());
+            assertTrue(second.literalBytes() >= 64 * 1024, "literal " + second.literalBytes());
+            // Checksums for one 4 MiB segment plus the literal data: far less than a segment.
+            assertTrue(second.bytesSent() < SEGMENT / 8, "sent " + second.bytesSent());
             assertRestores(store, 2, digests());
 
             assertNoLeaks(daemon.module);
 
-            // Damage: one changed (unlinked) image overwritten in place, one deleted.
+            // Damage: one changed (unlinked) segment overwritten in place, one chunk's segments
+            // deleted.
             Path g2 = daemon.module.resolve("site/a").resolve(keys.generationFolder(2));
-            Path damaged = g2.resolve(keys.chunkFile(changed));
+            Path damaged = g2.resolve(keys.segmentFile(changed, 0));
             byte[] bytes = Files.readAllBytes(damaged);
             bytes[12345] ^= 0x5a;
             Files.write(damaged, bytes);
             String gone = pool.chunkIds.get(0);
-            Files.delete(g2.resolve(keys.chunkFile(gone)));
+            for (int k = 0; k < SEGMENTS; k++) {
+                Files.delete(g2.resolve(keys.segmentFile(gone, k)));
+            }
             Catalog catalog = store.catalog(GenerationStoreIT::passphraseOnly, Optional.empty());
             CheckReport report = store.verify(catalog.latest().orElseThrow(), catalog.listing());
             assertFalse(report.intact());
@@ -274,6 +297,69 @@ class GenerationStoreIT {
                     store.verify(catalog.generation(n).orElseThrow(), catalog.listing()).intact());
             assertRestores(store, n, contents.get(n));
         }
+    }
+
+    @Test
+    void aFormat1GenerationStillRestoresAndTheNextRunWritesSegments() throws Exception {
+        // Generation 1 as the previous version wrote it: one image per chunk, manifest format 1.
+        Path root = tmp.resolve("target");
+        Path g1 = Files.createDirectories(root.resolve(keys.generationFolder(1)));
+        List<Manifest.Chunk> chunks = new ArrayList<>();
+        for (String id : pool.chunkIds) {
+            Files.copy(pool.chunk(id), g1.resolve(keys.chunkFile(id)));
+            chunks.add(
+                    new Manifest.Chunk(
+                            id,
+                            keys.chunkFile(id),
+                            CHUNK,
+                            Digests.sha256(pool.chunk(id)),
+                            1,
+                            null));
+        }
+        Manifest v1 =
+                new Manifest(
+                        Manifest.FORMAT_WHOLE_IMAGES,
+                        POOL,
+                        1,
+                        Instant.now(),
+                        "host-a",
+                        keys.keyId(),
+                        "chunk files at rest",
+                        Map.of(),
+                        chunks,
+                        0);
+        Files.write(
+                g1.resolve(keys.manifestFile(1)),
+                ManifestCodec.seal(v1, pool.slot.toBytes(), keys));
+        Map<String, String> gen1 = digests();
+        GenerationStore store = store(Target.parse(root.toString()), fast());
+        assertRestores(store, 1, gen1);
+        assertTrue(store.verify(generation(store, 1), listing(store)).intact());
+
+        pool.write(pool.chunkIds.get(3), 0, 4096);
+        SyncResult second = sync(store, 7, Set.of());
+        assertEquals(2, second.generation());
+        // A format 1 image is no basis for segments: every chunk goes out as segments once.
+        assertEquals(4, second.chunksSent());
+        assertEquals(Manifest.FORMAT, manifest(store, 2).format());
+        assertRestores(store, 2, digests());
+        assertRestores(store, 1, gen1);
+        SyncResult third = sync(store, 7, Set.of());
+        assertEquals(0, third.chunksSent(), "and from then on only what changed");
+    }
+
+    Manifest manifest(GenerationStore store, long n) throws Exception {
+        return generation(store, n).manifest();
+    }
+
+    GenerationStore.Generation generation(GenerationStore store, long n) throws Exception {
+        return store.catalog(GenerationStoreIT::passphraseOnly, Optional.empty())
+                .generation(n)
+                .orElseThrow();
+    }
+
+    io.szpool.sync.target.TargetListing listing(GenerationStore store) throws Exception {
+        return store.catalog(GenerationStoreIT::passphraseOnly, Optional.empty()).listing();
     }
 
     void assertNoLeaks(Path root) throws IOException {

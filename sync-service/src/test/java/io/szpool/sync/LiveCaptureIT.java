@@ -13,6 +13,7 @@ import io.szpool.sync.generation.GenerationStore.CheckReport;
 import io.szpool.sync.generation.GenerationStore.ChunkCheck;
 import io.szpool.sync.generation.GenerationStore.Generation;
 import io.szpool.sync.generation.GenerationStore.SyncResult;
+import io.szpool.sync.generation.Manifest;
 import io.szpool.sync.generation.TargetKeys;
 import io.szpool.sync.source.LiveChunkSource;
 import io.szpool.sync.target.Rsync;
@@ -51,6 +52,7 @@ class LiveCaptureIT {
     static final int MARKER_LENGTH = 64 << 10;
     static final long SEQUENCE_AT = 32L << 20;
     static final int SEQUENCE_MAX = 4096;
+    static final int SEGMENTS = (int) (LiveStack.DEFAULT_CHUNK / Manifest.SEGMENT_BYTES);
 
     static LiveStack stack;
     static Path work;
@@ -87,12 +89,7 @@ class LiveCaptureIT {
         }
 
         Path targetDir = Files.createDirectories(work.resolve("target"));
-        GenerationStore store =
-                new GenerationStore(
-                        new Rsync(
-                                Target.parse(targetDir.toString()),
-                                RsyncOptions.defaults().withRetries(2, Duration.ofMillis(200))),
-                        work.resolve("work"));
+        GenerationStore store = localStore(targetDir, "work");
         AtomicInteger acked = new AtomicInteger();
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicReference<Throwable> writerFailed = new AtomicReference<>();
@@ -125,23 +122,9 @@ class LiveCaptureIT {
         AtomicBoolean bWritten = new AtomicBoolean();
         SyncResult result;
         try (TargetKeys keys = stack.targetKeys();
-                LiveChunkSource live =
-                        new LiveChunkSource(
-                                stack.poolClient(),
-                                stack.deviceClient(),
-                                stack.poolName,
-                                stack.poolId,
-                                work.resolve("capture-1"),
-                                Duration.ofSeconds(5))) {
+                LiveChunkSource live = liveSource("capture-1")) {
             live.afterThaw(() -> overwrite(b, bWritten));
-            result =
-                    store.sync(
-                            live,
-                            keys,
-                            stack.hostId,
-                            7,
-                            Set.of(),
-                            new GenerationStore.Listener() {});
+            result = sync(store, live, keys);
         }
         writing.set(false);
         writer.join();
@@ -198,15 +181,18 @@ class LiveCaptureIT {
         String deleted = ids.get(2);
         try (TargetKeys keys = stack.targetKeys()) {
             Path folder = targetDir.resolve(keys.generationFolder(1));
-            Path image = folder.resolve(keys.chunkFile(overwritten));
+            // Bytes 4 MiB .. 5 MiB of the chunk: the start of its segment 1.
+            Path image = folder.resolve(keys.segmentFile(overwritten, 1));
             try (java.nio.channels.FileChannel f =
                     java.nio.channels.FileChannel.open(
                             image, java.nio.file.StandardOpenOption.WRITE)) {
                 byte[] noise = new byte[1 << 20];
                 new Random(99).nextBytes(noise);
-                f.write(ByteBuffer.wrap(noise), 4L << 20);
+                f.write(ByteBuffer.wrap(noise), 0);
             }
-            Files.delete(folder.resolve(keys.chunkFile(deleted)));
+            for (int k = 0; k < SEGMENTS; k++) {
+                Files.delete(folder.resolve(keys.segmentFile(deleted, k)));
+            }
             report =
                     store.restore(
                             store.catalog(slot -> Optional.of(keys), Optional.of(stack.poolId))
@@ -231,6 +217,94 @@ class LiveCaptureIT {
                 d.close();
             }
         }
+    }
+
+    /**
+     * After a first generation, 64 KiB written at one place of the volume: the second run reads
+     * from the snapshot only the segments crypto-device-service saw written (the copy-on-write pool
+     * puts the new blocks, map pages and uberblocks in a few places), sends about what changed,
+     * links the rest, and its generation restores with the new bytes.
+     */
+    @Test
+    void aSecondGenerationReadsOnlyTheSegmentsWrittenSinceTheFirst() throws Exception {
+        GenerationStore store =
+                localStore(Files.createDirectories(work.resolve("target-segments")), "work-s");
+        byte[] c = pattern(3);
+        long at = 20L << 20;
+        SyncResult second;
+        int read;
+        int total;
+        try (TargetKeys keys = stack.targetKeys()) {
+            try (LiveChunkSource live = liveSource("capture-s1")) {
+                sync(store, live, keys);
+            }
+            try (NbdClient volume = stack.openVolume()) {
+                volume.write(at, ByteBuffer.wrap(c), false);
+                volume.flush();
+            }
+            try (LiveChunkSource live = liveSource("capture-s2")) {
+                second = sync(store, live, keys);
+                read = live.segmentsRead();
+                total = live.chunks().size() * SEGMENTS;
+            }
+        }
+        System.out.printf(
+                "second generation: %d of %d segments read, %d literal bytes, %d bytes sent,"
+                        + " %d referenced%n",
+                read, total, second.literalBytes(), second.bytesSent(), second.bytesReferenced());
+        assertTrue(read > 0, "the write is in some segment");
+        assertTrue(read <= total / 4, read + " of " + total + " segments read for a 64 KiB write");
+        assertTrue(
+                second.bytesReferenced() >= (long) (total - read) * Manifest.SEGMENT_BYTES,
+                "every segment not read is linked: " + second.bytesReferenced());
+        assertTrue(
+                second.literalBytes() < read * Manifest.SEGMENT_BYTES / 2,
+                "rsync sent the changes, not the segments: " + second.literalBytes());
+
+        Path restored = work.resolve("restored-segments");
+        CheckReport report;
+        try (TargetKeys keys = stack.targetKeys()) {
+            Generation g =
+                    store.catalog(slot -> Optional.of(keys), Optional.of(stack.poolId))
+                            .latest()
+                            .orElseThrow();
+            assertEquals(2, g.number());
+            report = store.restore(g, restored, new GenerationStore.Listener() {});
+        }
+        assertTrue(report.intact(), report.toString());
+        List<String> ids = report.chunks().stream().map(ChunkCheck::chunkId).toList();
+        List<NbdClient> devices = stack.attachRestored(restored, ids);
+        try (Pool pool = LiveStack.importPool(devices)) {
+            assertEquals(Health.ONLINE, pool.health());
+            assertArrayEquals(c, read(pool, at, MARKER_LENGTH), "the second generation's bytes");
+        } finally {
+            for (NbdClient d : devices) {
+                d.close();
+            }
+        }
+    }
+
+    private static SyncResult sync(GenerationStore store, LiveChunkSource live, TargetKeys keys)
+            throws Exception {
+        return store.sync(live, keys, stack.hostId, 7, Set.of(), new GenerationStore.Listener() {});
+    }
+
+    private static GenerationStore localStore(Path targetDir, String workDir) {
+        return new GenerationStore(
+                new Rsync(
+                        Target.parse(targetDir.toString()),
+                        RsyncOptions.defaults().withRetries(2, Duration.ofMillis(200))),
+                work.resolve(workDir));
+    }
+
+    private static LiveChunkSource liveSource(String capture) {
+        return new LiveChunkSource(
+                stack.poolClient(),
+                stack.deviceClient(),
+                stack.poolName,
+                stack.poolId,
+                work.resolve(capture),
+                Duration.ofSeconds(5));
     }
 
     private static void overwrite(byte[] b, AtomicBoolean done) {

@@ -12,6 +12,7 @@ import io.szpool.events.SyncEvent.RestoreCompleted;
 import io.szpool.events.SyncEvent.RestoreFailed;
 import io.szpool.events.Topics;
 import io.szpool.nbd.NbdClient;
+import io.szpool.sync.generation.Manifest;
 import io.szpool.sync.generation.TargetKeys;
 import io.szpool.testing.KafkaBroker;
 import io.szpool.testing.ProjectLayout;
@@ -124,10 +125,15 @@ class RestoreImportIT {
             String overwritten = vdev0.get(1);
             String deleted = vdev0.get(4);
             String third = vdev0.get(3);
-            Path thirdImage = folder.resolve(keys.chunkFile(third));
+            // Damage goes into segments generation 2 sent itself: one it linked from generation
+            // 1 would damage generation 1 too.
+            Path g1 = target.resolve(keys.generationFolder(1));
+            Path thirdImage = folder.resolve(freshSegment(keys, g1, folder, third));
             byte[] saved = read(thirdImage, 2L << 20, 64 << 10);
-            noise(folder.resolve(keys.chunkFile(overwritten)), 2L << 20, 1 << 20);
-            Files.delete(folder.resolve(keys.chunkFile(deleted)));
+            noise(folder.resolve(freshSegment(keys, g1, folder, overwritten)), 2L << 20, 1 << 20);
+            for (int k = 0; k < CHUNK / Manifest.SEGMENT_BYTES; k++) {
+                Files.delete(folder.resolve(keys.segmentFile(deleted, k)));
+            }
             noise(thirdImage, 2L << 20, 64 << 10);
 
             // Three bad chunks in one vdev: refused before anything on host B changes.
@@ -303,6 +309,19 @@ class RestoreImportIT {
                 f.write(buffer, at + buffer.position());
             }
         }
+    }
+
+    /** The first segment of a chunk that generation 2 holds as its own file, not a link. */
+    private static String freshSegment(TargetKeys keys, Path g1, Path g2, String chunkId)
+            throws IOException {
+        for (int k = 0; k < CHUNK / Manifest.SEGMENT_BYTES; k++) {
+            String name = keys.segmentFile(chunkId, k);
+            if (!Files.getAttribute(g1.resolve(name), "unix:ino")
+                    .equals(Files.getAttribute(g2.resolve(name), "unix:ino"))) {
+                return name;
+            }
+        }
+        throw new AssertionError("generation 2 linked every segment of chunk " + chunkId);
     }
 
     private static void noise(Path file, long at, int length) throws IOException {

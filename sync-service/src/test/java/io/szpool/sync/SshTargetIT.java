@@ -160,7 +160,7 @@ class SshTargetIT {
         GenerationStore store = store(remote, sshd.knownHosts);
         sync(store, Set.of());
         String victim = pool.chunkIds.get(1);
-        Path image = remote.resolve(keys.generationFolder(1)).resolve(keys.chunkFile(victim));
+        Path image = remote.resolve(keys.generationFolder(1)).resolve(keys.segmentFile(victim, 0));
         byte[] bytes = Files.readAllBytes(image);
         bytes[100_000] ^= 0x77;
         Files.write(image, bytes);

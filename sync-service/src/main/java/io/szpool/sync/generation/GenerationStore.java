@@ -3,6 +3,7 @@ package io.szpool.sync.generation;
 import io.szpool.sync.generation.ManifestCodec.ManifestException;
 import io.szpool.sync.source.ChunkSource;
 import io.szpool.sync.source.ChunkSource.SourceChunk;
+import io.szpool.sync.source.ChunkSource.SourceSegment;
 import io.szpool.sync.target.Rsync;
 import io.szpool.sync.target.RsyncException;
 import io.szpool.sync.target.Target;
@@ -22,6 +23,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -203,44 +205,64 @@ public final class GenerationStore {
         String folder = keys.generationFolder(number);
         listener.started(number);
 
-        // What the previous generation holds whole on the target: only those chunks may be
-        // linked, and only those a source may skip copying. An image that is gone, has the wrong
-        // size, or that a verify found damaged is sent again.
+        // What the previous generation holds whole on the target, segment by segment: only
+        // those segments may be linked, and only those a source may leave unread. A file that is
+        // gone or has the wrong size, and every segment of a chunk a verify found damaged, is
+        // sent again. Format 1 images are no basis: their chunks go out as segments once.
         Map<String, ChunkSource.Previous> intact = new HashMap<>();
+        Map<String, Manifest.Segment> previousSegments = new HashMap<>();
         if (previous.isPresent()) {
+            Manifest before = previous.get().manifest();
             Map<String, Long> sizes = new HashMap<>();
             for (TargetListing.Entry e : catalog.listing().filesIn(previous.get().folder())) {
                 sizes.put(e.name(), e.size());
             }
-            for (Manifest.Chunk c : previous.get().manifest().chunks()) {
-                Long size = sizes.get(c.file());
-                if (size != null && size == c.sizeBytes() && !suspect.contains(c.chunkId())) {
-                    intact.put(
-                            c.chunkId(),
-                            new ChunkSource.Previous(c.sha256(), c.sizeBytes(), c.version()));
+            for (Manifest.Chunk c : before.chunks()) {
+                if (!c.segmented()
+                        || before.segmentBytes() != Manifest.SEGMENT_BYTES
+                        || suspect.contains(c.chunkId())) {
+                    continue;
                 }
+                List<String> segments = new ArrayList<>();
+                for (Manifest.Piece piece : before.pieces(c)) {
+                    Long size = sizes.get(piece.file());
+                    boolean whole =
+                            size != null
+                                    && size == piece.sizeBytes()
+                                    && piece.file()
+                                            .equals(keys.segmentFile(c.chunkId(), piece.index()));
+                    segments.add(whole ? piece.sha256() : null);
+                    if (whole) {
+                        previousSegments.put(piece.file(), c.segments().get(piece.index()));
+                    }
+                }
+                intact.put(
+                        c.chunkId(),
+                        new ChunkSource.Previous(
+                                c.sha256(), c.sizeBytes(), c.version(), List.copyOf(segments)));
             }
         }
         source.capture(intact);
 
-        Map<String, String> digests = new HashMap<>();
+        // A segment is unchanged when the previous generation has its file whole with the same
+        // digest: a hard link. Every other one travels by delta transfer against that file.
+        List<StagedPiece> unchanged = new ArrayList<>();
+        List<StagedPiece> changed = new ArrayList<>();
         for (SourceChunk c : source.chunks()) {
-            digests.put(c.chunkId(), c.sha256() != null ? c.sha256() : Digests.sha256(c.file()));
-        }
-        List<SourceChunk> unchanged = new ArrayList<>();
-        List<SourceChunk> changed = new ArrayList<>();
-        for (SourceChunk c : source.chunks()) {
-            ChunkSource.Previous before = intact.get(c.chunkId());
-            boolean same =
-                    before != null
-                            && before.sha256().equals(digests.get(c.chunkId()))
-                            && before.sizeBytes() == c.sizeBytes()
-                            && previous.get()
-                                    .manifest()
-                                    .chunk(c.chunkId())
-                                    .map(m -> m.file().equals(keys.chunkFile(c.chunkId())))
-                                    .orElse(false);
-            (same ? unchanged : changed).add(c);
+            for (SourceSegment s : c.segments()) {
+                String name = keys.segmentFile(c.chunkId(), s.index());
+                Manifest.Segment was = previousSegments.get(name);
+                boolean same = was != null && was.sha256().equals(s.sha256());
+                if (!same && !s.read()) {
+                    throw new IllegalStateException(
+                            "the source left segment "
+                                    + s.index()
+                                    + " of chunk "
+                                    + c.chunkId()
+                                    + " unread, but the previous generation lacks it");
+                }
+                (same ? unchanged : changed).add(new StagedPiece(c, s, name, was, same));
+            }
         }
 
         Path staging = scratch("staging");
@@ -252,12 +274,12 @@ public final class GenerationStore {
             long referenced = 0;
             if (catalog.otherFolders().contains(folder) && !unchanged.isEmpty()) {
                 // An interrupted run of this generation left files here. rsync compares an
-                // existing file with it, not with the link-dest basis, so an image of a chunk that
-                // has since changed back could pass --size-only: drop those names first.
+                // existing file with it, not with the link-dest basis, so a segment that has
+                // since changed back could pass --size-only: drop those names first.
                 Path empty = Files.createDirectories(staging.resolve("empty"));
                 List<String> args = new ArrayList<>(List.of("-r", "--delete"));
-                for (SourceChunk c : unchanged) {
-                    args.add("--include=/" + keys.chunkFile(c.chunkId()));
+                for (StagedPiece piece : unchanged) {
+                    args.add("--include=/" + piece.name());
                 }
                 args.add("--exclude=*");
                 args.add(empty + "/");
@@ -265,29 +287,33 @@ public final class GenerationStore {
                 rsync.run(args, false);
             }
             if (!unchanged.isEmpty()) {
-                // Same digest as the previous generation: a hard link, no byte read or sent.
-                Path linked = stage(staging.resolve("linked"), unchanged, keys);
-                List<String> args = new ArrayList<>(List.of("-rLtS", "--size-only", "--mkpath"));
+                // Same digest as the previous generation: a hard link, no byte read or sent. No
+                // -t: rsync links a --link-dest file only if its attributes match, mtime included
+                // under -t, and a placeholder's mtime never does: with -t the receiver copied the
+                // previous file instead (reading and writing it whole), which no byte count shows.
+                Path linked = stage(staging.resolve("linked"), unchanged);
+                List<String> args = new ArrayList<>(List.of("-rLS", "--size-only", "--mkpath"));
                 args.add(linkDest);
                 args.add(linked + "/");
                 args.add(dest);
                 Rsync.Result r = rsync.run(args);
                 if (r.literalBytes() > 0) {
-                    // A source may stage an unchanged chunk as an empty placeholder of the right
-                    // size (it did not read it); if the previous image vanished since the
-                    // listing, rsync sent the placeholder. No manifest for that.
+                    // A source stages an unchanged segment as an empty placeholder of the right
+                    // size (it did not read it); if the previous file vanished since the listing,
+                    // rsync sent the placeholder. No manifest for that.
                     throw new IOException(
-                            "an unchanged chunk's previous image left the target during the run;"
+                            "an unchanged segment's previous file left the target during the run;"
                                     + " the next run sends it");
                 }
                 sent += r.bytesSent();
-                referenced += unchanged.stream().mapToLong(SourceChunk::sizeBytes).sum();
+                referenced += unchanged.stream().mapToLong(p -> p.segment().sizeBytes()).sum();
             }
+            Set<String> chunksSent = new LinkedHashSet<>();
             if (!changed.isEmpty()) {
-                // -I: never trust size and time for a chunk whose digest changed; the previous
-                // generation's image is still the basis of the delta transfer. Never --inplace:
+                // -I: never trust size and time for a segment whose digest changed; the previous
+                // generation's file is still the basis of the delta transfer. Never --inplace:
                 // that would write into a file older generations share.
-                Path delta = stage(staging.resolve("changed"), changed, keys);
+                Path delta = stage(staging.resolve("changed"), changed);
                 List<String> args =
                         new ArrayList<>(List.of("-rLtS", "-I", "--no-whole-file", "--mkpath"));
                 if (linkDest != null) {
@@ -300,20 +326,58 @@ public final class GenerationStore {
                 long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
                 sent += r.bytesSent();
                 literal += r.literalBytes();
-                for (SourceChunk c : changed) {
-                    long bytes = r.fileBytes().getOrDefault(keys.chunkFile(c.chunkId()), 0L);
-                    listener.chunkSent(c, number, bytes, digests.get(c.chunkId()), ms);
+                Map<String, Long> perChunk = new LinkedHashMap<>();
+                Map<String, SourceChunk> byId = new HashMap<>();
+                for (StagedPiece piece : changed) {
+                    long bytes = r.fileBytes().getOrDefault(piece.name(), 0L);
+                    perChunk.merge(piece.chunk().chunkId(), bytes, Long::sum);
+                    byId.put(piece.chunk().chunkId(), piece.chunk());
                 }
+                for (Map.Entry<String, Long> e : perChunk.entrySet()) {
+                    SourceChunk c = byId.get(e.getKey());
+                    listener.chunkSent(c, number, e.getValue(), c.sha256(), ms);
+                }
+                chunksSent.addAll(perChunk.keySet());
             }
             source.checkUnchanged();
 
-            // Whatever an interrupted run left in this folder (rsync temp files, chunks of a pool
-            // that has since shrunk) goes before the manifest makes the folder a generation.
-            Path all = stage(staging.resolve("all"), source.chunks(), keys);
+            // Whatever an interrupted run left in this folder (rsync temp files, segments of
+            // chunks the pool no longer has) goes before the manifest makes the folder a
+            // generation.
+            List<StagedPiece> everything = new ArrayList<>(unchanged);
+            everything.addAll(changed);
+            Path all = stage(staging.resolve("all"), everything);
             rsync.run(
                     List.of("-r", "--delete", "--existing", "--ignore-existing", all + "/", dest),
                     false);
 
+            Map<String, Manifest.Segment> written = new HashMap<>();
+            for (StagedPiece piece : everything) {
+                written.put(
+                        piece.name(),
+                        new Manifest.Segment(
+                                piece.name(),
+                                piece.segment().sha256(),
+                                piece.linked() ? piece.previous().sentIn() : number));
+            }
+            List<Manifest.Chunk> entries = new ArrayList<>();
+            for (SourceChunk c : source.chunks()) {
+                List<Manifest.Segment> segments = new ArrayList<>();
+                for (SourceSegment s : c.segments()) {
+                    segments.add(written.get(keys.segmentFile(c.chunkId(), s.index())));
+                }
+                long sentIn =
+                        segments.stream().mapToLong(Manifest.Segment::sentIn).max().orElse(number);
+                entries.add(
+                        new Manifest.Chunk(
+                                c.chunkId(),
+                                null,
+                                c.sizeBytes(),
+                                c.sha256(),
+                                sentIn,
+                                c.version(),
+                                List.copyOf(segments)));
+            }
             Manifest manifest =
                     new Manifest(
                             Manifest.FORMAT,
@@ -324,23 +388,8 @@ public final class GenerationStore {
                             keys.keyId(),
                             source.description(),
                             source.layout(),
-                            source.chunks().stream()
-                                    .map(
-                                            c ->
-                                                    new Manifest.Chunk(
-                                                            c.chunkId(),
-                                                            keys.chunkFile(c.chunkId()),
-                                                            c.sizeBytes(),
-                                                            digests.get(c.chunkId()),
-                                                            unchanged.contains(c)
-                                                                    ? previous.get()
-                                                                            .manifest()
-                                                                            .chunk(c.chunkId())
-                                                                            .get()
-                                                                            .sentIn()
-                                                                    : number,
-                                                            c.version()))
-                                    .toList());
+                            entries,
+                            Manifest.SEGMENT_BYTES);
             Path manifestDir = Files.createDirectories(staging.resolve("manifest"));
             Path manifestFile = manifestDir.resolve(keys.manifestFile(number));
             Files.write(manifestFile, ManifestCodec.seal(manifest, source.keySlot(), keys));
@@ -354,7 +403,7 @@ public final class GenerationStore {
             return new SyncResult(
                     number,
                     source.chunks().size(),
-                    changed.size(),
+                    chunksSent.size(),
                     sent,
                     literal,
                     referenced,
@@ -412,8 +461,22 @@ public final class GenerationStore {
         public static final String DAMAGED = "damaged";
     }
 
-    /** The outcome of checking a generation's chunk images against its manifest. */
-    public record CheckReport(long generation, String poolId, List<ChunkCheck> chunks) {
+    /**
+     * The outcome of checking a generation's chunk images against its manifest.
+     *
+     * @param badFiles by chunk id, its files on the target that are missing or damaged (a whole
+     *     image in format 1, segments in format 2): an earlier generation that names one of them
+     *     with the same {@code sentIn} holds the same damaged file
+     */
+    public record CheckReport(
+            long generation,
+            String poolId,
+            List<ChunkCheck> chunks,
+            @com.fasterxml.jackson.annotation.JsonIgnore Map<String, Set<String>> badFiles) {
+        public CheckReport(long generation, String poolId, List<ChunkCheck> chunks) {
+            this(generation, poolId, chunks, Map.of());
+        }
+
         public List<ChunkCheck> with(String state) {
             return chunks.stream().filter(c -> c.state().equals(state)).toList();
         }
@@ -466,18 +529,24 @@ public final class GenerationStore {
         Path records = Files.createDirectories(into.resolve("records"));
         for (ChunkCheck c : report.chunks()) {
             Manifest.Chunk entry = m.chunk(c.chunkId()).orElseThrow();
-            Path file = fetched.resolve(entry.file());
             // Every chunk gets its record, the lost ones too: crypto-device-service's adopt gives
             // a chunk with a record and no image a fresh sparse file for the pool's rebuild.
             Files.writeString(
                     records.resolve(c.chunkId() + ".json"),
                     record(m, entry),
                     StandardCharsets.UTF_8);
+            Path to;
             if (c.state().equals(ChunkCheck.OK)) {
-                Files.move(file, chunks.resolve(c.chunkId()), StandardCopyOption.ATOMIC_MOVE);
-            } else if (Files.exists(file)) {
-                Path damaged = Files.createDirectories(into.resolve("damaged"));
-                Files.move(file, damaged.resolve(c.chunkId()), StandardCopyOption.ATOMIC_MOVE);
+                to = chunks.resolve(c.chunkId());
+            } else if (c.state().equals(ChunkCheck.DAMAGED)) {
+                to = Files.createDirectories(into.resolve("damaged")).resolve(c.chunkId());
+            } else {
+                continue;
+            }
+            if (!entry.segmented()) {
+                Files.move(fetched.resolve(entry.file()), to, StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                assemble(m, entry, fetched, to);
             }
         }
         Path keysDir = Files.createDirectories(into.resolve("keys"));
@@ -517,21 +586,35 @@ public final class GenerationStore {
             Optional<Manifest.Chunk> bad = current.manifest().chunk(id);
             boolean damaged =
                     report.with(ChunkCheck.DAMAGED).stream().anyMatch(c -> c.chunkId().equals(id));
+            // The current generation's damaged files, each with the run that sent it: an earlier
+            // generation naming the same file from the same run holds a hard link to it.
+            Set<String> sharedDamage = new HashSet<>();
+            if (damaged && bad.isPresent()) {
+                Set<String> badHere = report.badFiles().getOrDefault(id, Set.of());
+                for (Manifest.Piece p : current.manifest().pieces(bad.get())) {
+                    if (badHere.isEmpty() || badHere.contains(p.file())) {
+                        sharedDamage.add(p.file() + "@" + p.sentIn());
+                    }
+                }
+            }
             for (Generation g : earlier) {
                 Optional<Manifest.Chunk> entry = g.manifest().chunk(id);
                 if (entry.isEmpty()) {
                     continue;
                 }
-                Manifest.Chunk c = entry.get();
-                if (damaged && bad.isPresent() && bad.get().sentIn() == c.sentIn()) {
+                List<Manifest.Piece> pieces = g.manifest().pieces(entry.get());
+                if (pieces.stream()
+                        .anyMatch(p -> sharedDamage.contains(p.file() + "@" + p.sentIn()))) {
                     continue;
                 }
+                Map<String, Long> sizes = new HashMap<>();
+                catalog.listing().filesIn(g.folder()).forEach(e -> sizes.put(e.name(), e.size()));
                 boolean sized =
-                        catalog.listing().filesIn(g.folder()).stream()
-                                .anyMatch(
-                                        e ->
-                                                e.name().equals(c.file())
-                                                        && e.size() == c.sizeBytes());
+                        pieces.stream()
+                                .allMatch(
+                                        p ->
+                                                Long.valueOf(p.sizeBytes())
+                                                        .equals(sizes.get(p.file())));
                 if (!sized) {
                     continue;
                 }
@@ -539,8 +622,15 @@ public final class GenerationStore {
                     out.put(id, new IntactCopy(g.number(), false));
                     break;
                 }
-                Path image = rsync.target().localPath().resolve(g.folder()).resolve(c.file());
-                if (Digests.sha256(image).equals(c.sha256())) {
+                Path dir = rsync.target().localPath().resolve(g.folder());
+                boolean whole = true;
+                for (Manifest.Piece p : pieces) {
+                    if (!Digests.sha256(dir.resolve(p.file())).equals(p.sha256())) {
+                        whole = false;
+                        break;
+                    }
+                }
+                if (whole) {
                     out.put(id, new IntactCopy(g.number(), true));
                     break;
                 }
@@ -568,32 +658,127 @@ public final class GenerationStore {
 
     private CheckReport check(Generation generation, Path folder) throws IOException {
         List<ChunkCheck> checks = new ArrayList<>();
-        for (Manifest.Chunk c : generation.manifest().chunks()) {
-            Path file = folder.resolve(c.file());
-            if (!Files.isRegularFile(file)) {
-                checks.add(
-                        new ChunkCheck(c.chunkId(), ChunkCheck.MISSING, "no image on the target"));
-                continue;
+        Map<String, Set<String>> badFiles = new LinkedHashMap<>();
+        Manifest m = generation.manifest();
+        for (Manifest.Chunk c : m.chunks()) {
+            List<Manifest.Piece> pieces = m.pieces(c);
+            List<String> problems = new ArrayList<>();
+            Set<String> bad = new LinkedHashSet<>();
+            int missing = 0;
+            for (Manifest.Piece p : pieces) {
+                String what = c.segmented() ? "segment " + p.index() + ": " : "";
+                Path file = folder.resolve(p.file());
+                if (!Files.isRegularFile(file)) {
+                    missing++;
+                    bad.add(p.file());
+                    problems.add(what + "not on the target");
+                    continue;
+                }
+                long size = Files.size(file);
+                if (size != p.sizeBytes()) {
+                    bad.add(p.file());
+                    problems.add(
+                            what + "size " + size + " bytes, the manifest says " + p.sizeBytes());
+                } else if (!Digests.sha256(file).equals(p.sha256())) {
+                    bad.add(p.file());
+                    problems.add(what + "sha256 differs from the manifest");
+                }
             }
-            long size = Files.size(file);
-            if (size != c.sizeBytes()) {
+            if (!bad.isEmpty()) {
+                badFiles.put(c.chunkId(), Set.copyOf(bad));
+            }
+            if (missing == pieces.size()) {
                 checks.add(
                         new ChunkCheck(
                                 c.chunkId(),
-                                ChunkCheck.DAMAGED,
-                                "size " + size + " bytes, the manifest says " + c.sizeBytes()));
-                continue;
+                                ChunkCheck.MISSING,
+                                c.segmented()
+                                        ? "none of its " + pieces.size() + " segments on the target"
+                                        : "no image on the target"));
+            } else if (!problems.isEmpty()) {
+                String detail =
+                        problems.size() > 3
+                                ? String.join("; ", problems.subList(0, 3))
+                                        + "; and "
+                                        + (problems.size() - 3)
+                                        + " more segments"
+                                : String.join("; ", problems);
+                checks.add(new ChunkCheck(c.chunkId(), ChunkCheck.DAMAGED, detail));
+            } else {
+                checks.add(new ChunkCheck(c.chunkId(), ChunkCheck.OK, "sha256 matches"));
             }
-            String digest = Digests.sha256(file);
-            checks.add(
-                    digest.equals(c.sha256())
-                            ? new ChunkCheck(c.chunkId(), ChunkCheck.OK, "sha256 matches")
-                            : new ChunkCheck(
-                                    c.chunkId(),
-                                    ChunkCheck.DAMAGED,
-                                    "sha256 differs from the manifest"));
         }
-        return new CheckReport(generation.number(), generation.manifest().poolId(), checks);
+        return new CheckReport(generation.number(), m.poolId(), checks, badFiles);
+    }
+
+    /**
+     * Writes a segmented chunk's image from its segment files in {@code fetched} (each removed once
+     * copied, so a restore needs little more room than the images), sparse: units of zeros stay
+     * holes, as rsync -S leaves them for a format 1 image. A missing segment stays a hole.
+     */
+    private static void assemble(Manifest m, Manifest.Chunk chunk, Path fetched, Path to)
+            throws IOException {
+        byte[] buffer = new byte[1 << 20];
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(to.toFile(), "rw");
+                java.nio.channels.FileChannel out = raf.getChannel()) {
+            for (Manifest.Piece p : m.pieces(chunk)) {
+                Path file = fetched.resolve(p.file());
+                if (!Files.isRegularFile(file)) {
+                    continue;
+                }
+                try (java.io.InputStream in = Files.newInputStream(file)) {
+                    long at = p.offset();
+                    long end = p.offset() + p.sizeBytes();
+                    int n;
+                    while (at < end
+                            && (n =
+                                            in.readNBytes(
+                                                    buffer,
+                                                    0,
+                                                    (int) Math.min(buffer.length, end - at)))
+                                    > 0) {
+                        writeNonZero(out, buffer, n, at);
+                        at += n;
+                    }
+                }
+                Files.delete(file);
+            }
+            raf.setLength(chunk.sizeBytes());
+        }
+    }
+
+    private static final byte[] ZERO_UNIT = new byte[4096];
+
+    private static void writeNonZero(
+            java.nio.channels.FileChannel out, byte[] buffer, int length, long position)
+            throws IOException {
+        int unit = ZERO_UNIT.length;
+        int at = 0;
+        while (at < length) {
+            int end = at;
+            while (end < length
+                    && java.util.Arrays.mismatch(
+                                    buffer,
+                                    end,
+                                    Math.min(end + unit, length),
+                                    ZERO_UNIT,
+                                    0,
+                                    Math.min(unit, length - end))
+                            != -1) {
+                end += unit;
+            }
+            end = Math.min(end, length);
+            if (end > at) {
+                java.nio.ByteBuffer run = java.nio.ByteBuffer.wrap(buffer, at, end - at);
+                long to = position + at;
+                while (run.hasRemaining()) {
+                    to += out.write(run, to);
+                }
+                at = end;
+            } else {
+                at += unit;
+            }
+        }
     }
 
     private void fetch(List<String> paths, Path into) throws IOException, InterruptedException {
@@ -625,14 +810,21 @@ public final class GenerationStore {
         }
     }
 
-    private static Path stage(Path dir, List<SourceChunk> chunks, TargetKeys keys)
-            throws IOException {
+    /** One segment of a run, under its name on the target, with the previous generation's. */
+    private record StagedPiece(
+            SourceChunk chunk,
+            SourceSegment segment,
+            String name,
+            Manifest.Segment previous,
+            boolean linked) {}
+
+    private static Path stage(Path dir, List<StagedPiece> pieces) throws IOException {
         Files.createDirectories(dir);
         Set<String> names = new HashSet<>();
-        for (SourceChunk c : chunks) {
-            String name = keys.chunkFile(c.chunkId());
-            if (names.add(name)) {
-                Files.createSymbolicLink(dir.resolve(name), c.file().toAbsolutePath());
+        for (StagedPiece p : pieces) {
+            if (names.add(p.name())) {
+                Files.createSymbolicLink(
+                        dir.resolve(p.name()), p.segment().file().toAbsolutePath());
             }
         }
         return dir;

@@ -109,7 +109,7 @@ public final class ManifestCodec {
                             SLOT_LENGTH + NONCE_LENGTH,
                             file.length - SLOT_LENGTH - NONCE_LENGTH);
             Manifest m = JSON.readValue(json, Manifest.class);
-            if (m.format() != Manifest.FORMAT) {
+            if (m.format() != Manifest.FORMAT && m.format() != Manifest.FORMAT_WHOLE_IMAGES) {
                 throw new ManifestException("manifest format " + m.format() + " is not known here");
             }
             return m;

@@ -72,6 +72,14 @@ public final class TargetKeys implements Destroyable, AutoCloseable {
         return name("chunk " + chunkId);
     }
 
+    /**
+     * A chunk's segment {@code k} (manifest format 2), the same in every generation so rsync can
+     * link it. Opaque like every name: nothing says which segments form a chunk.
+     */
+    public String segmentFile(String chunkId, int segment) {
+        return name("chunk " + chunkId + " segment " + segment);
+    }
+
     /** The manifest's file name in generation {@code n}. */
     public String manifestFile(long generation) {
         return name("manifest " + generation);

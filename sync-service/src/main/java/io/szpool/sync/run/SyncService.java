@@ -143,7 +143,9 @@ public class SyncService {
                                                         + " szpool.sync.chunk-data-dir"));
         ChunkSource source;
         try {
-            AtRestChunkSource atRest = AtRestChunkSource.open(dataDir, poolId);
+            AtRestChunkSource atRest =
+                    AtRestChunkSource.open(
+                            dataDir, poolId, workDir().resolve("capture-" + UUID.randomUUID()));
             if (known.isPresent()) {
                 vdevsAtPoolService(known.get().name()).ifPresent(v -> withVdevs(atRest, v));
             }

@@ -3,9 +3,13 @@ package io.szpool.sync.source;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.szpool.sync.generation.GenerationStore;
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
@@ -28,20 +32,27 @@ public final class AtRestChunkSource implements ChunkSource {
 
     private record Stamp(long size, FileTime modified, Object key) {}
 
+    /** A chunk file found in the data folder. */
+    private record ChunkFile(String chunkId, Path file, long sizeBytes) {}
+
     private final String poolId;
     private final Path dataDir;
-    private final List<SourceChunk> chunks;
+    private final List<ChunkFile> files;
     private final Map<Path, Stamp> stamps = new LinkedHashMap<>();
     private final byte[] keySlot;
+    private final Path staging;
+    private List<SourceChunk> chunks;
     private List<List<String>> vdevs = List.of();
 
-    private AtRestChunkSource(String poolId, Path dataDir, List<SourceChunk> chunks, byte[] slot)
+    private AtRestChunkSource(
+            String poolId, Path dataDir, List<ChunkFile> files, byte[] slot, Path staging)
             throws IOException {
         this.poolId = poolId;
         this.dataDir = dataDir;
-        this.chunks = List.copyOf(chunks);
+        this.files = List.copyOf(files);
         this.keySlot = slot;
-        for (SourceChunk c : chunks) {
+        this.staging = staging;
+        for (ChunkFile c : files) {
             stamps.put(c.file(), stamp(c.file()));
         }
     }
@@ -52,13 +63,22 @@ public final class AtRestChunkSource implements ChunkSource {
      * @throws IllegalArgumentException if the folder holds no chunk or no key slot of that pool
      */
     public static AtRestChunkSource open(Path dataDir, String poolId) throws IOException {
+        return open(dataDir, poolId, null);
+    }
+
+    /**
+     * As above, staging changed segments in {@code staging} (created; removed by {@link #close()}),
+     * or in a new temporary folder when null.
+     */
+    public static AtRestChunkSource open(Path dataDir, String poolId, Path staging)
+            throws IOException {
         Path records = dataDir.resolve("records");
         Path slotFile = dataDir.resolve("keys").resolve(poolId + ".slot");
         if (!Files.isRegularFile(slotFile)) {
             throw new IllegalArgumentException(
                     "no key slot of pool " + poolId + " in " + dataDir.resolve("keys"));
         }
-        List<SourceChunk> chunks = new ArrayList<>();
+        List<ChunkFile> chunks = new ArrayList<>();
         if (Files.isDirectory(records)) {
             try (Stream<Path> files = Files.list(records)) {
                 for (Path record : (Iterable<Path>) files.sorted()::iterator) {
@@ -75,15 +95,48 @@ public final class AtRestChunkSource implements ChunkSource {
                         throw new IOException(
                                 "chunk " + chunkId + " of pool " + poolId + " has no file " + file);
                     }
-                    chunks.add(new SourceChunk(chunkId, file, Files.size(file)));
+                    chunks.add(new ChunkFile(chunkId, file, Files.size(file)));
                 }
             }
         }
         if (chunks.isEmpty()) {
             throw new IllegalArgumentException("no chunk of pool " + poolId + " in " + dataDir);
         }
-        chunks.sort(Comparator.comparing(SourceChunk::chunkId));
-        return new AtRestChunkSource(poolId, dataDir, chunks, Files.readAllBytes(slotFile));
+        chunks.sort(Comparator.comparing(ChunkFile::chunkId));
+        return new AtRestChunkSource(
+                poolId,
+                dataDir,
+                chunks,
+                Files.readAllBytes(slotFile),
+                staging != null ? staging : Files.createTempDirectory("szpool-at-rest-"));
+    }
+
+    /**
+     * Reads every chunk file once, segment by segment: a segment whose digest equals the previous
+     * generation's is linked on the target, any other one is staged. Nothing here can say what did
+     * not change, so everything is read; the change check at the end catches a writer.
+     */
+    @Override
+    public void capture(Map<String, Previous> previous) throws IOException, InterruptedException {
+        if (chunks != null) {
+            throw new IllegalStateException("the chunks of pool " + poolId + " are captured");
+        }
+        SegmentStager stager = new SegmentStager(Files.createDirectories(staging));
+        List<SourceChunk> out = new ArrayList<>();
+        for (ChunkFile f : files) {
+            out.add(
+                    stager.stage(
+                            f.chunkId(),
+                            f.sizeBytes(),
+                            null,
+                            previous.get(f.chunkId()),
+                            k -> true,
+                            (offset, length) ->
+                                    Channels.newInputStream(
+                                            FileChannel.open(f.file(), StandardOpenOption.READ)
+                                                    .position(offset))));
+        }
+        chunks = List.copyOf(out);
     }
 
     @Override
@@ -93,6 +146,9 @@ public final class AtRestChunkSource implements ChunkSource {
 
     @Override
     public List<SourceChunk> chunks() {
+        if (chunks == null) {
+            throw new IllegalStateException("capture() first");
+        }
         return chunks;
     }
 
@@ -108,7 +164,7 @@ public final class AtRestChunkSource implements ChunkSource {
      */
     public AtRestChunkSource withVdevs(List<List<String>> vdevs) throws IOException {
         java.util.Set<String> here = new java.util.HashSet<>();
-        chunks.forEach(c -> here.add(c.chunkId()));
+        files.forEach(c -> here.add(c.chunkId()));
         for (List<String> v : vdevs) {
             for (String id : v) {
                 if (!here.contains(id)) {
@@ -160,7 +216,9 @@ public final class AtRestChunkSource implements ChunkSource {
     }
 
     @Override
-    public void close() {}
+    public void close() {
+        GenerationStore.deleteTree(staging);
+    }
 
     private static Stamp stamp(Path file) throws IOException {
         BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);

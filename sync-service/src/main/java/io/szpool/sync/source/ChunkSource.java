@@ -18,27 +18,41 @@ import java.util.OptionalLong;
 public interface ChunkSource extends AutoCloseable {
 
     /**
-     * One chunk file of the capture.
+     * One chunk of the capture, staged as segments (manifest format 2): each segment is a local
+     * file of the segment's length, either the bytes the source read or, for a segment the source
+     * knows is unchanged since the previous generation and did not read, a sparse placeholder of
+     * the right length that the run hard-links to the previous generation's file.
      *
-     * @param sha256 the file's digest when the source already knows it (computed while it copied
-     *     the chunk, or carried over from the previous generation for an unchanged chunk); null
-     *     makes the run read the file to digest it
+     * @param sha256 the digest of the chunk ({@code Digests.ofSegments} of its segments')
      * @param version the source's change stamp of the chunk (a snapshot's epoch and write count),
-     *     kept in the manifest so the next capture can tell an unchanged chunk without reading it;
-     *     null when the source has none
+     *     kept in the manifest so the next capture can tell what changed without reading it; null
+     *     when the source has none
      */
-    record SourceChunk(String chunkId, Path file, long sizeBytes, String sha256, String version) {
-        public SourceChunk(String chunkId, Path file, long sizeBytes) {
-            this(chunkId, file, sizeBytes, null, null);
-        }
-    }
+    record SourceChunk(
+            String chunkId,
+            long sizeBytes,
+            String sha256,
+            String version,
+            List<SourceSegment> segments) {}
 
     /**
-     * A chunk as the previous generation holds it, when its image is on the target whole (present,
-     * right size, not found damaged by a verify): a source may then skip copying it if its version
-     * is still the same.
+     * One segment of a captured chunk.
+     *
+     * @param file a local file of exactly the segment's length
+     * @param sha256 its digest (read, or carried over from the previous generation)
+     * @param read whether the source read these bytes; false = a placeholder for an unchanged
+     *     segment
      */
-    record Previous(String sha256, long sizeBytes, String version) {}
+    record SourceSegment(int index, Path file, long sizeBytes, String sha256, boolean read) {}
+
+    /**
+     * A chunk as the previous generation holds it on the target.
+     *
+     * @param segments per segment of {@link io.szpool.sync.generation.Manifest#SEGMENT_BYTES}, its
+     *     digest when its file is on the target whole (present, right size, chunk not found damaged
+     *     by a verify), else null: only those a source may leave unread
+     */
+    record Previous(String sha256, long sizeBytes, String version, List<String> segments) {}
 
     /**
      * Takes the capture, once per run, before {@link #chunks()}. A source that captures up front

@@ -3,33 +3,20 @@ package io.szpool.sync.source;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * crypto-device-service's REST as sync-service uses it: the pool's key slot, and copy-on-write
  * snapshots of a pool's chunk devices with their ciphertext streamed out.
  */
 public final class DeviceServiceClient {
-    /** Holes are skipped per encryption unit: a unit of zeros is never written to staging. */
-    static final int UNIT = 4096;
-
-    private static final int BUFFER = 1 << 20;
-    private static final byte[] ZEROS = new byte[UNIT];
-
     private final ServiceHttp http;
 
     public DeviceServiceClient(URI base, Duration timeout) {
@@ -37,7 +24,7 @@ public final class DeviceServiceClient {
     }
 
     /** One chunk of a snapshot; the same (epoch, writes) as an earlier snapshot = unchanged. */
-    public record SnapshotChunk(String chunkId, long sizeBytes, long epoch, long writes) {
+    public record SnapshotChunk(String chunkId, long sizeBytes, String epoch, long writes) {
         public String version() {
             return epoch + ":" + writes;
         }
@@ -64,7 +51,10 @@ public final class DeviceServiceClient {
                     new SnapshotChunk(
                             c.path("chunkId").asText(),
                             c.path("sizeBytes").asLong(),
-                            c.path("epoch").asLong(),
+                            // A UUID per open of the device: read as text. (Read as a number
+                            // it was 0 for every open, so a restart whose write count happened to
+                            // match would have passed for unchanged.)
+                            c.path("epoch").asText(),
                             c.path("writes").asLong()));
         }
         return new Snapshot(
@@ -75,70 +65,43 @@ public final class DeviceServiceClient {
     }
 
     /**
-     * Streams a chunk's ciphertext as of the snapshot into {@code file} (created new), writing only
-     * units that are not all zeros, so the copy is as sparse as the chunk, and digests every byte
-     * on the way.
-     *
-     * @return the SHA-256 of the whole image, lower-case hex
+     * The regions of a chunk written since an earlier snapshot whose state of it was {@code since}
+     * ({@link SnapshotChunk#version()}), as [offset, length] runs; empty when crypto-device-service
+     * cannot tell (another epoch: a restart or re-attach since): then everything counts as changed.
      */
-    public String download(String snapshotId, SnapshotChunk chunk, Path file)
+    public Optional<List<long[]>> changes(String snapshotId, String chunkId, String since)
             throws IOException, InterruptedException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        JsonNode c =
+                http.get(
+                        "/snapshots/"
+                                + path(snapshotId)
+                                + "/chunks/"
+                                + path(chunkId)
+                                + "/changes?since="
+                                + path(since),
+                        200);
+        if (c.path("all").asBoolean(true)) {
+            return Optional.empty();
         }
-        long position = 0;
-        byte[] buffer = new byte[BUFFER];
-        try (InputStream in =
-                        http.stream(
-                                "/snapshots/"
-                                        + path(snapshotId)
-                                        + "/chunks/"
-                                        + path(chunk.chunkId()));
-                RandomAccessFile raf = new RandomAccessFile(Files.createFile(file).toFile(), "rw");
-                FileChannel out = raf.getChannel()) {
-            while (true) {
-                int n = in.readNBytes(buffer, 0, buffer.length);
-                if (n == 0) {
-                    break;
-                }
-                if (position + n > chunk.sizeBytes()) {
-                    throw new IOException(
-                            "chunk "
-                                    + chunk.chunkId()
-                                    + " streamed more than its "
-                                    + chunk.sizeBytes()
-                                    + " bytes");
-                }
-                sha.update(buffer, 0, n);
-                for (int at = 0; at < n; at += UNIT) {
-                    int len = Math.min(UNIT, n - at);
-                    if (Arrays.mismatch(buffer, at, at + len, ZEROS, 0, len) != -1) {
-                        ByteBuffer unit = ByteBuffer.wrap(buffer, at, len);
-                        long to = position + at;
-                        while (unit.hasRemaining()) {
-                            to += out.write(unit, to);
-                        }
-                    }
-                }
-                position += n;
-            }
-            if (position != chunk.sizeBytes()) {
-                throw new IOException(
-                        "chunk "
-                                + chunk.chunkId()
-                                + " streamed "
-                                + position
-                                + " of its "
-                                + chunk.sizeBytes()
-                                + " bytes");
-            }
-            // A trailing hole: the length says where the image ends (extending makes no blocks).
-            raf.setLength(position);
+        List<long[]> runs = new ArrayList<>();
+        for (JsonNode r : c.path("regions")) {
+            runs.add(new long[] {r.get(0).asLong(), r.get(1).asLong()});
         }
-        return HexFormat.of().formatHex(sha.digest());
+        return Optional.of(runs);
+    }
+
+    /** {@code length} bytes of a chunk's ciphertext from {@code offset}, as of the snapshot. */
+    public InputStream range(String snapshotId, String chunkId, long offset, long length)
+            throws IOException, InterruptedException {
+        return http.stream(
+                "/snapshots/"
+                        + path(snapshotId)
+                        + "/chunks/"
+                        + path(chunkId)
+                        + "?offset="
+                        + offset
+                        + "&length="
+                        + length);
     }
 
     /**

@@ -1,32 +1,35 @@
 package io.szpool.sync.source;
 
 import io.szpool.sync.generation.GenerationStore;
+import io.szpool.sync.generation.Manifest;
 import io.szpool.sync.source.DeviceServiceClient.Snapshot;
 import io.szpool.sync.source.DeviceServiceClient.SnapshotChunk;
 import io.szpool.sync.source.PoolServiceClient.Frozen;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.IntPredicate;
 import org.jboss.logging.Logger;
 
 /**
  * An imported, live pool captured at one instant: pool-service commits the pool and holds its
  * writes, crypto-device-service takes a copy-on-write snapshot of every chunk device, pool-service
  * lets writes go on. The barrier is those three calls, whatever the pool's size. Then, with writes
- * running, each chunk whose (epoch, writes) differs from the previous generation's is streamed from
- * the snapshot into a sparse staging file and digested on the way; an unchanged chunk is not read
- * at all: it becomes an empty placeholder of its size that the run links to the previous
- * generation's image, with that image's digest. {@link #close()} drops the snapshot.
+ * running, only the segments of each chunk that crypto-device-service saw written since the
+ * previous generation's capture are read from the snapshot (a range each) into sparse staging files
+ * and digested; the others are not read at all: placeholders the run links to the previous
+ * generation's segment files, with their digests. {@link #close()} drops the snapshot.
  */
 public final class LiveChunkSource implements ChunkSource {
     private static final Logger LOG = Logger.getLogger(LiveChunkSource.class);
@@ -43,6 +46,8 @@ public final class LiveChunkSource implements ChunkSource {
     private Map<String, String> layout = Map.of();
     private long barrierMillis = -1;
     private int chunksCopied;
+    private int segmentsRead;
+    private long bytesRead;
     private Runnable afterThaw = () -> {};
 
     /**
@@ -132,33 +137,68 @@ public final class LiveChunkSource implements ChunkSource {
         }
         layout = shape;
 
+        SegmentStager stager = new SegmentStager(staging);
         List<SourceChunk> out = new ArrayList<>();
         for (String chunkId : inPool.stream().sorted().toList()) {
             SnapshotChunk c = byId.get(chunkId);
-            Path file = staging.resolve(chunkId);
             Previous before = previous.get(chunkId);
-            if (before != null
-                    && c.version().equals(before.version())
-                    && before.sizeBytes() == c.sizeBytes()) {
-                // Unchanged since the previous generation: not read; the run links the image that
-                // is on the target already. The placeholder only gives rsync a size to compare.
-                try (RandomAccessFile placeholder = new RandomAccessFile(file.toFile(), "rw")) {
-                    placeholder.setLength(c.sizeBytes());
-                }
-                out.add(
-                        new SourceChunk(
-                                chunkId, file, c.sizeBytes(), before.sha256(), c.version()));
-            } else {
-                String sha256 = devices.download(snapshot.snapshotId(), c, file);
+            IntPredicate mayHaveChanged = changedSegments(c, before);
+            int readBefore = stager.segmentsRead();
+            out.add(
+                    stager.stage(
+                            chunkId,
+                            c.sizeBytes(),
+                            c.version(),
+                            before,
+                            mayHaveChanged,
+                            (offset, length) ->
+                                    devices.range(snapshot.snapshotId(), chunkId, offset, length)));
+            if (stager.segmentsRead() > readBefore) {
                 chunksCopied++;
-                out.add(new SourceChunk(chunkId, file, c.sizeBytes(), sha256, c.version()));
             }
         }
         chunks = List.copyOf(out);
+        segmentsRead = stager.segmentsRead();
+        bytesRead = stager.bytesRead();
         LOG.infof(
-                "pool %s: %d of %d chunks changed since the previous generation and copied from"
-                        + " snapshot %s",
-                pool, chunksCopied, out.size(), snapshot.snapshotId());
+                "pool %s: %d of %d chunks changed since the previous generation; %d of %d"
+                        + " segments (%d bytes) read from snapshot %s",
+                pool,
+                chunksCopied,
+                out.size(),
+                stager.segmentsRead(),
+                stager.segments(),
+                stager.bytesRead(),
+                snapshot.snapshotId());
+    }
+
+    /**
+     * Which segments of a chunk may differ from the previous generation's: none when its (epoch,
+     * writes) is the same, those overlapping the regions crypto-device-service saw written since
+     * the previous capture when the epoch is the same, all otherwise.
+     */
+    private IntPredicate changedSegments(SnapshotChunk c, Previous before)
+            throws IOException, InterruptedException {
+        if (before == null || before.version() == null || before.sizeBytes() != c.sizeBytes()) {
+            return k -> true;
+        }
+        if (c.version().equals(before.version())) {
+            return k -> false;
+        }
+        Optional<List<long[]>> regions =
+                devices.changes(snapshot.snapshotId(), c.chunkId(), before.version());
+        if (regions.isEmpty()) {
+            return k -> true;
+        }
+        BitSet dirty = new BitSet();
+        long seg = Manifest.SEGMENT_BYTES;
+        for (long[] r : regions.get()) {
+            if (r[1] <= 0) {
+                continue;
+            }
+            dirty.set((int) (r[0] / seg), (int) ((r[0] + r[1] - 1) / seg) + 1);
+        }
+        return dirty::get;
     }
 
     @Override
@@ -208,9 +248,19 @@ public final class LiveChunkSource implements ChunkSource {
         return barrierMillis < 0 ? OptionalLong.empty() : OptionalLong.of(barrierMillis);
     }
 
-    /** How many chunks this capture read from the snapshot (the others were unchanged). */
+    /** How many chunks this capture read anything of from the snapshot. */
     public int chunksCopied() {
         return chunksCopied;
+    }
+
+    /** How many segments this capture read from the snapshot (the others were unchanged). */
+    public int segmentsRead() {
+        return segmentsRead;
+    }
+
+    /** How many bytes this capture read from the snapshot. */
+    public long bytesRead() {
+        return bytesRead;
     }
 
     @Override
