@@ -129,12 +129,13 @@ class ScenarioIT {
         Result down = hostA.ok("down", "--data", data);
         assertTrue(down.out().contains("szpool is down"), down.out());
 
-        // Two chunk images of the latest generation damaged on the target; which chunks they are
-        // is found from their bytes, since the target's names are opaque.
+        // Two chunks of the latest generation damaged on the target, in their first segment (the
+        // target stores each chunk as 4 MiB segments); which chunks they are is found from the
+        // bytes, since the target's names are opaque: segment 0 holds the chunk's own label.
         Map<String, String> original = new TreeMap<>();
         try (Stream<Path> chunks = Files.list(hostA.data().resolve("crypto-device/chunks"))) {
             for (Path c : chunks.toList()) {
-                original.put(sha256(c), c.getFileName().toString());
+                original.put(sha256(c, SEGMENT), c.getFileName().toString());
             }
         }
         assertEquals(12, original.size(), "two vdevs of six chunks");
@@ -275,12 +276,22 @@ class ScenarioIT {
         return sums;
     }
 
+    /** sync-service's segment size on the target. */
+    static final long SEGMENT = 4L << 20;
+
     static String sha256(Path file) throws IOException {
+        return sha256(file, Long.MAX_VALUE);
+    }
+
+    /** SHA-256 of the first {@code limit} bytes of a file. */
+    static String sha256(Path file, long limit) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
+            long left = limit;
+            for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) {
                 md.update(buf, 0, n);
+                left -= n;
             }
             return HexFormat.of().formatHex(md.digest());
         } catch (java.security.NoSuchAlgorithmException e) {
