@@ -17,10 +17,10 @@ import io.szpool.sync.generation.GenerationStore.SyncResult;
 import io.szpool.sync.generation.Manifest;
 import io.szpool.sync.generation.ManifestCodec;
 import io.szpool.sync.generation.TargetKeys;
+import io.szpool.sync.remote.Rsync;
+import io.szpool.sync.remote.RsyncOptions;
+import io.szpool.sync.remote.Target;
 import io.szpool.sync.source.AtRestChunkSource;
-import io.szpool.sync.target.Rsync;
-import io.szpool.sync.target.RsyncOptions;
-import io.szpool.sync.target.Target;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -358,7 +358,7 @@ class GenerationStoreIT {
                 .orElseThrow();
     }
 
-    io.szpool.sync.target.TargetListing listing(GenerationStore store) throws Exception {
+    io.szpool.sync.remote.TargetListing listing(GenerationStore store) throws Exception {
         return store.catalog(GenerationStoreIT::passphraseOnly, Optional.empty()).listing();
     }
 

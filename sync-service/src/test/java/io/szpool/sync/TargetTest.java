@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.szpool.sync.target.Target;
+import io.szpool.sync.remote.Target;
 import org.junit.jupiter.api.Test;
 
 /** Target addresses: the three kinds, and no credential ever accepted into one. */

@@ -1,13 +1,13 @@
 package io.szpool.sync.generation;
 
 import io.szpool.sync.generation.ManifestCodec.ManifestException;
+import io.szpool.sync.remote.Rsync;
+import io.szpool.sync.remote.RsyncException;
+import io.szpool.sync.remote.Target;
+import io.szpool.sync.remote.TargetListing;
 import io.szpool.sync.source.ChunkSource;
 import io.szpool.sync.source.ChunkSource.SourceChunk;
 import io.szpool.sync.source.ChunkSource.SourceSegment;
-import io.szpool.sync.target.Rsync;
-import io.szpool.sync.target.RsyncException;
-import io.szpool.sync.target.Target;
-import io.szpool.sync.target.TargetListing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.szpool.sync.target;
+package io.szpool.sync.remote;
 
 import java.io.BufferedReader;
 import java.io.IOException;

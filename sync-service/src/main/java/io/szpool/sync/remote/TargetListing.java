@@ -1,4 +1,4 @@
-package io.szpool.sync.target;
+package io.szpool.sync.remote;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
