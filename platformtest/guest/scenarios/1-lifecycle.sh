@@ -33,6 +33,14 @@ done
 echo "  ok: every device is a plain aes-xts-plain64 mapping"
 expect_status_matches_zpool "$POOL"
 
+step "a snapshot of linux-driver chunks is refused: the kernel writes them without us"
+refused=$(api POST "$DEVICE_API/snapshots" 409 "{\"poolId\":\"$(jq -r .poolId <<< "$view")\"}")
+expect_eq "refusal names the driver" "$(jq -r .detail <<< "$refused" | grep -o 'runs the linux driver')" \
+  "runs the linux driver"
+[[ -z $(ls -A /srv/szpool/device/snapshots 2>/dev/null) ]] \
+  || fail "the refused snapshot left files: $(ls /srv/szpool/device/snapshots)"
+echo "  ok: 409 and no snapshot folder left"
+
 step "write data, read it back"
 mnt=$(zfs get -H -o value mountpoint "$POOL")
 head -c $((96 * 1024 * 1024)) /dev/urandom > /srv/szpool/lifecycle.data
