@@ -34,7 +34,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
             MountCommand.Umount.class,
             MountCommand.Resize.class,
             KeyCommand.class,
-            EventsCommand.class
+            EventsCommand.class,
+            LocalStack.Up.class,
+            LocalStack.Down.class
         })
 public final class Szpool extends CommandGroup {
 

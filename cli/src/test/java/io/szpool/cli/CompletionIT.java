@@ -70,6 +70,8 @@ class CompletionIT {
         Path script = script("completion");
         assertEquals(List.of("pool"), complete(script, "szpool po"));
         assertEquals(List.of("resize", "restore"), complete(script, "szpool re"));
+        assertEquals(List.of("umount", "up"), complete(script, "szpool u"));
+        assertEquals(List.of("down"), complete(script, "szpool do"));
         assertEquals(List.of("create"), complete(script, "szpool pool cr"));
         assertEquals(List.of("now"), complete(script, "szpool sync n"));
         assertEquals(List.of("--follow"), complete(script, "szpool events --fol"));
