@@ -31,9 +31,21 @@ public final class ServiceProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts a module's packaged jar with {@code properties} and waits until it is ready. */
+    /**
+     * Starts a module's packaged jar with {@code properties} and waits until it is ready. The JVM
+     * gets a 256 MiB heap, which is plenty for every service in the tests.
+     */
     public static ServiceProcess start(
             String module, String instance, Map<String, String> properties) {
+        return start(module, instance, properties, List.of("-Xmx256m"));
+    }
+
+    /**
+     * As {@link #start(String, String, Map)}, with these JVM options instead of the default heap
+     * (e.g. {@code -Xmx1g}, or {@code -XX:StartFlightRecording=...} to profile it).
+     */
+    public static ServiceProcess start(
+            String module, String instance, Map<String, String> properties, List<String> jvm) {
         Path jar =
                 ProjectLayout.root().resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
@@ -44,7 +56,7 @@ public final class ServiceProcess implements AutoCloseable {
         Path log = ProjectLayout.target().resolve("e2e-logs").resolve(instance + ".log");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx256m");
+        command.addAll(jvm);
         command.add("-Dquarkus.http.port=" + port);
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
