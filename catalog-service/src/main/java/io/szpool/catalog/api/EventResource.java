@@ -3,7 +3,6 @@ package io.szpool.catalog.api;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.szpool.catalog.eventlog.CatalogedEvent;
-import io.szpool.catalog.eventlog.EventLog;
 import io.szpool.catalog.eventlog.EventStream;
 import io.szpool.events.EventTypes;
 import io.szpool.service.ProblemException;
@@ -84,7 +83,7 @@ public class EventResource {
                             (String) row[5],
                             (String) row[6],
                             Params.instant(row[7]),
-                            EventLog.json((String) row[8])));
+                            (String) row[8]));
         }
         String next = null;
         if (events.size() > n) {

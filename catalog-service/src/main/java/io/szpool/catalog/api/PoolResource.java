@@ -1,6 +1,5 @@
 package io.szpool.catalog.api;
 
-import io.quarkus.panache.common.Sort;
 import io.smallrye.common.annotation.Blocking;
 import io.szpool.catalog.pool.Pool;
 import io.szpool.service.ProblemException;
@@ -14,9 +13,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** The pools of the fleet, their vdevs, growth and backup generations. */
 @Path("/api/pools")
@@ -107,21 +104,15 @@ public class PoolResource {
                         ? Params.whole("minUsedPercent", minUsedPercent, 0, 100, 0)
                         : null;
         Duration lag = Params.duration("syncLagOver", syncLagOver);
-        List<Pool> pools =
-                Params.present(host)
-                        ? Pool.list("hostId", Sort.by("poolId"), host)
-                        : Pool.listAll(Sort.by("poolId"));
-        Map<String, Object[]> syncs = lastSyncs(null);
-        Instant now = Instant.now();
+        Instant oldest = lag == null ? null : Instant.now().minus(lag);
         List<PoolView> views = new ArrayList<>();
-        for (Pool pool : pools) {
-            PoolView view = view(pool, syncs.get(pool.poolId), now);
+        for (PoolView view : details.list(Params.present(host) ? host : null)) {
             if (minUsed != null && (view.usedPercent() == null || view.usedPercent() < minUsed)) {
                 continue;
             }
             if (lag != null
                     && view.lastSyncedAt() != null
-                    && !view.lastSyncedAt().isBefore(now.minus(lag))) {
+                    && !view.lastSyncedAt().isBefore(oldest)) {
                 continue;
             }
             views.add(view);
@@ -181,52 +172,11 @@ public class PoolResource {
         return pool;
     }
 
-    /** Per pool: the newest completed generation and when it finished. */
-    @SuppressWarnings("unchecked")
-    private Map<String, Object[]> lastSyncs(String poolId) {
-        var query =
-                em.createNativeQuery(
-                        "select pool_id, max(generation), max(finished_at) from sync_generation"
-                                + " where state = 'completed'"
-                                + (poolId == null ? "" : " and pool_id = ?1")
-                                + " group by pool_id");
-        if (poolId != null) {
-            query.setParameter(1, poolId);
-        }
-        Map<String, Object[]> syncs = new HashMap<>();
-        for (Object[] row : (List<Object[]>) query.getResultList()) {
-            syncs.put((String) row[0], row);
-        }
-        return syncs;
-    }
-
     static Double usedPercent(Long size, Long allocated) {
         return size != null && size > 0 && allocated != null ? 100.0 * allocated / size : null;
     }
 
     static Long lagSeconds(Instant syncedAt, Instant now) {
         return syncedAt == null ? null : Duration.between(syncedAt, now).toSeconds();
-    }
-
-    private static PoolView view(Pool p, Object[] sync, Instant now) {
-        Instant syncedAt = sync == null ? null : Params.instant(sync[2]);
-        return new PoolView(
-                p.poolId,
-                p.name,
-                p.hostId,
-                p.layout,
-                p.width,
-                p.chunkSizeBytes,
-                p.sizeBytes,
-                p.allocatedBytes,
-                usedPercent(p.sizeBytes, p.allocatedBytes),
-                p.health,
-                p.state,
-                p.createdAt,
-                p.updatedAt,
-                p.lastScrubbedAt,
-                sync == null ? null : Params.number(sync[1]),
-                syncedAt,
-                lagSeconds(syncedAt, now));
     }
 }

@@ -3,7 +3,6 @@ package io.szpool.catalog.event;
 import io.szpool.catalog.chunk.ChunkMapper;
 import io.szpool.catalog.eventlog.CatalogedBatch;
 import io.szpool.catalog.eventlog.CatalogedEvent;
-import io.szpool.catalog.eventlog.EventLog;
 import io.szpool.catalog.host.HostMapper;
 import io.szpool.catalog.ingest.BatchRows;
 import io.szpool.catalog.ingest.RowStore;
@@ -158,6 +157,6 @@ public class CatalogEventHandler {
                 row.hostId(),
                 row.source(),
                 row.eventTime(),
-                EventLog.json(row.payload()));
+                row.payload());
     }
 }

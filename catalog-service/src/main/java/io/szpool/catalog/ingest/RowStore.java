@@ -17,6 +17,9 @@ import io.szpool.events.PoolEvent.PoolGrown;
 import io.szpool.events.PoolEvent.PoolImported;
 import io.szpool.events.SyncEvent;
 import io.szpool.events.SyncEvent.ChunkSynced;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -34,6 +37,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import org.postgresql.PGConnection;
 
 /**
  * The catalog's write path in SQL: a batch's pool locks, which of its events were applied before,
@@ -592,9 +596,17 @@ public final class RowStore {
                     col("cataloged_at", "timestamptz", LogRow::catalogedAt));
 
     /**
-     * {@code insert into TABLE (columns) select * from unnest(one array per column) on conflict
-     * (KEY) do update}: every row in one statement. Without {@code update}, the columns outside the
-     * key are overwritten; without {@code key}, a plain insert.
+     * Every row of a table in one statement. Without {@code key}, the rows are new: {@code COPY}
+     * straight into the table. With it, {@code insert ... select * from unnest(one array per
+     * column) on conflict (KEY) do update}; without {@code update}, the columns outside the key are
+     * overwritten.
+     *
+     * <p>Why COPY for the new rows: {@code event_log} is the largest write, one row per event, and
+     * escaping every value into array literals (its JSON payloads are all quotes) was the ingest's
+     * largest allocation, a fifth of it (DESIGN.md, "Scale"); COPY's text format escapes only
+     * backslash, tab and line ends. The upserts stay one statement each: through COPY they would
+     * need a staging table and a second round trip per table, which made the small batches of a
+     * quiet fleet (a few events a poll) slower.
      */
     private <R> void upsert(
             String table, List<Column<R>> columns, List<R> rows, String key, String update)
@@ -602,26 +614,27 @@ public final class RowStore {
         if (rows.isEmpty()) {
             return;
         }
+        if (key == null) {
+            copy(table, columns, rows);
+            return;
+        }
         StringBuilder sql = new StringBuilder("insert into ").append(table).append(" (");
         sql.append(names(columns)).append(") select * from unnest(");
         for (int i = 0; i < columns.size(); i++) {
             sql.append(i == 0 ? "" : ", ").append("?::").append(columns.get(i).type()).append("[]");
         }
-        sql.append(")");
-        if (key != null) {
-            sql.append(" on conflict (").append(key).append(") do update set ");
-            if (update != null) {
-                sql.append(update);
-            } else {
-                Set<String> keys = Set.of(key.split(",\\s*"));
-                List<String> sets = new ArrayList<>();
-                for (Column<R> c : columns) {
-                    if (!keys.contains(c.name())) {
-                        sets.add(c.name() + " = excluded." + c.name());
-                    }
+        sql.append(") on conflict (").append(key).append(") do update set ");
+        if (update != null) {
+            sql.append(update);
+        } else {
+            Set<String> keys = Set.of(key.split(",\\s*"));
+            List<String> sets = new ArrayList<>();
+            for (Column<R> c : columns) {
+                if (!keys.contains(c.name())) {
+                    sets.add(c.name() + " = excluded." + c.name());
                 }
-                sql.append(String.join(", ", sets));
             }
+            sql.append(String.join(", ", sets));
         }
         try (PreparedStatement s = db.prepareStatement(sql.toString())) {
             for (int i = 0; i < columns.size(); i++) {
@@ -629,6 +642,54 @@ public final class RowStore {
                 s.setArray(i + 1, array(c.type(), rows, c.value()));
             }
             s.executeUpdate();
+        }
+    }
+
+    /** {@code COPY table (columns) FROM STDIN}, text format, the rows in the order given. */
+    private <R> void copy(String table, List<Column<R>> columns, List<R> rows) throws SQLException {
+        StringBuilder text = new StringBuilder(rows.size() * columns.size() * 16);
+        for (R row : rows) {
+            for (int i = 0; i < columns.size(); i++) {
+                if (i > 0) {
+                    text.append('\t');
+                }
+                copyValue(text, columns.get(i).value().apply(row));
+            }
+            text.append('\n');
+        }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        try {
+            db.unwrap(PGConnection.class)
+                    .getCopyAPI()
+                    .copyIn(
+                            "copy " + table + " (" + names(columns) + ") from stdin",
+                            new ByteArrayInputStream(bytes));
+        } catch (IOException e) {
+            throw new SQLException("cannot copy rows into " + table, e);
+        }
+    }
+
+    // COPY's text format: \N is null; backslash, tab, newline and carriage return are escaped.
+    // Timestamps go as ISO-8601 (Instant.toString), which timestamptz reads.
+    private static void copyValue(StringBuilder text, Object value) {
+        if (value == null) {
+            text.append("\\N");
+        } else if (value instanceof Boolean b) {
+            text.append(b ? 't' : 'f');
+        } else if (value instanceof Number || value instanceof Instant) {
+            text.append(value);
+        } else {
+            String s = value.toString();
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '\\' -> text.append("\\\\");
+                    case '\t' -> text.append("\\t");
+                    case '\n' -> text.append("\\n");
+                    case '\r' -> text.append("\\r");
+                    default -> text.append(c);
+                }
+            }
         }
     }
 
