@@ -1,5 +1,6 @@
 package io.szpool.catalog.event;
 
+import io.quarkus.narayana.jta.runtime.TransactionConfiguration;
 import io.szpool.catalog.chunk.ChunkMapper;
 import io.szpool.catalog.eventlog.CatalogedBatch;
 import io.szpool.catalog.eventlog.CatalogedEvent;
@@ -70,7 +71,11 @@ public class CatalogEventHandler {
      * one per event and row, which is what the catalog's ingest rate is made of. Events keep their
      * order within the batch. Returns how many were new.
      */
+    // Ten minutes, not the default minute: on a starved machine (load 45 on two cores) a batch of
+    // 5000 took longer than a minute, the reaper aborted it, and its 5000 events were then applied
+    // one transaction each (EventIntake's fallback for a bad event), stalling ingest for minutes.
     @Transactional
+    @TransactionConfiguration(timeout = 600)
     public int handleAll(List<CloudEvent> events) {
         return apply(events);
     }
