@@ -1,8 +1,11 @@
 package io.szpool.raidz;
 
 import io.szpool.nbd.BlockDevice;
+import io.szpool.nbd.NbdClient;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,7 +57,48 @@ final class DeviceIo {
         if (last >= 0) {
             runOne(task, last, failures);
         }
+        awaitTasks(futures, failures);
+        return failures;
+    }
+
+    /** Work the calling thread does while the devices' tasks run. */
+    interface Producer {
+        void run() throws IOException;
+    }
+
+    /**
+     * Like {@link #forEach}, but every device's task runs on the pool while the calling thread runs
+     * {@code producer} (which typically prepares the data the tasks wait for), then waits for them.
+     * A failure of the producer is rethrown after the tasks have ended.
+     */
+    static IOException[] forEachWhile(boolean[] selected, Task task, Producer producer)
+            throws IOException {
+        int count = selected.length;
+        IOException[] failures = new IOException[count];
+        Future<?>[] futures = new Future<?>[count];
         for (int d = 0; d < count; d++) {
+            if (selected[d]) {
+                int device = d;
+                futures[d] = IO.submit(() -> runOne(task, device, failures));
+            }
+        }
+        IOException produced = null;
+        try {
+            producer.run();
+        } catch (IOException e) {
+            produced = e;
+        } catch (RuntimeException e) {
+            produced = new IOException(e.toString(), e);
+        }
+        awaitTasks(futures, failures);
+        if (produced != null) {
+            throw produced;
+        }
+        return failures;
+    }
+
+    private static void awaitTasks(Future<?>[] futures, IOException[] failures) {
+        for (int d = 0; d < futures.length; d++) {
             if (futures[d] != null) {
                 try {
                     futures[d].get();
@@ -66,7 +110,6 @@ final class DeviceIo {
                 }
             }
         }
-        return failures;
     }
 
     private static void runOne(Task task, int device, IOException[] failures) {
@@ -82,6 +125,45 @@ final class DeviceIo {
     static void read(BlockDevice device, long offset, byte[] buffer, int at, int length)
             throws IOException {
         device.read(offset, ByteBuffer.wrap(buffer, at, length));
+    }
+
+    /**
+     * Starts a write and returns its completion: pipelined on the connection for an NBD device
+     * (several requests in flight hide the round trip), else done right here. {@code buffer} must
+     * stay untouched until the future completes.
+     */
+    static CompletableFuture<Void> writeAsync(
+            BlockDevice device, long offset, byte[] buffer, int length) {
+        if (device instanceof NbdClient client) {
+            return client.writeAsync(offset, ByteBuffer.wrap(buffer, 0, length), false);
+        }
+        try {
+            write(device, offset, buffer, 0, length);
+            return CompletableFuture.completedFuture(null);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Waits for every future; throws the first failure (as an IOException) after all ended. */
+    static void awaitAll(List<CompletableFuture<Void>> futures) throws IOException {
+        Throwable first = null;
+        for (CompletableFuture<Void> future : futures) {
+            try {
+                future.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                first = first == null ? e : first;
+            } catch (ExecutionException e) {
+                first = first == null ? e.getCause() : first;
+            }
+        }
+        if (first instanceof IOException e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IOException(first.toString(), first);
+        }
     }
 
     static void write(BlockDevice device, long offset, byte[] buffer, int at, int length)

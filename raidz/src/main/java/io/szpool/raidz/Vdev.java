@@ -2,6 +2,7 @@ package io.szpool.raidz;
 
 import io.szpool.nbd.BlockDevice;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,9 +10,12 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -28,9 +32,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * column with the content its checksum demands), so a crash cannot tear it: that closes the RAID
  * write hole. See DESIGN.md.
  *
- * <p>Reads run in parallel under the read lock; writes, trims and write-outs take the write lock.
- * Durable commits are serialized by {@code syncLock} and hold the write lock only to take their
- * snapshot and to publish the result, not during the device flushes.
+ * <p>Reads run in parallel under the read lock; writes and trims take the write lock to copy into
+ * the open group. At the dirty limit the writer that fills the group seals it (allocates its
+ * stripes) and writes it out without the lock, while the others fill the next group; at most one
+ * group is in flight, so writers wait (without the lock) when the next one is full before the
+ * previous one is on the devices. Durable commits are serialized by {@code syncLock} and hold the
+ * write lock only to take their snapshot and to publish the result, not during device I/O.
  */
 final class Vdev implements AutoCloseable {
     private static final int MAX_RUN = 256;
@@ -71,7 +78,14 @@ final class Vdev implements AutoCloseable {
     // overwrite or a trim frees them at once.
     private final BitSet uncommitted = new BitSet();
     private final BitSet dirtyPages = new BitSet();
+    // The open group: stripes written since the last seal, filled by writers.
     private final TreeMap<Integer, byte[]> dirty = new TreeMap<>();
+    // The sealed group whose stripes are going to the devices outside the lock (at most one, so
+    // writers are held back once the next group is full: back-pressure), or null. Reads find its
+    // stripes in memory until it is published into the map.
+    private Group inFlight;
+    // Signalled (with the write lock) when the group in flight has been published or has failed.
+    private final Condition groupDone = lock.writeLock().newCondition();
     private boolean unsynced;
     private long committedTxg;
     private long highestSeenTxg;
@@ -229,7 +243,7 @@ final class Vdev implements AutoCloseable {
                 int stripe = (int) (position / stripeData);
                 int within = (int) (position % stripeData);
                 int length = Math.min(dst.remaining(), stripeData - within);
-                byte[] data = dirty.get(stripe);
+                byte[] data = buffered(stripe);
                 if (data != null) {
                     dst.put(data, within, length);
                 } else if (physical[stripe] < 0) {
@@ -241,7 +255,7 @@ final class Vdev implements AutoCloseable {
                     long runBytes = length;
                     while (runBytes < dst.remaining() && count < MAX_RUN) {
                         int next = stripe + count;
-                        if (dirty.containsKey(next) || physical[next] != physical[stripe] + count) {
+                        if (buffered(next) != null || physical[next] != physical[stripe] + count) {
                             break;
                         }
                         runBytes += Math.min(stripeData, dst.remaining() - runBytes);
@@ -475,29 +489,39 @@ final class Vdev implements AutoCloseable {
         checkRange(offset, src.remaining());
         int start = src.position();
         while (true) {
-            boolean outOfSpace;
+            Group sealed;
             lock.writeLock().lock();
             try {
                 checkUsable();
-                outOfSpace = fill(offset + (src.position() - start), src);
+                sealed = fill(offset + (src.position() - start), src);
             } finally {
                 lock.writeLock().unlock();
             }
-            if (!outOfSpace) {
+            if (sealed == null) {
                 return;
             }
-            // Overwrites since the last durable commit hold as many stripes as are free: only a
-            // durable commit (which frees the stripes they replaced) makes room.
-            commit();
+            if (sealed == NO_ROOM) {
+                // Overwrites since the last durable commit hold as many stripes as are free: only
+                // a durable commit (which frees the stripes they replaced) makes room.
+                commit();
+            } else {
+                // This writer sealed the full group: it writes it out without the lock while the
+                // other writers fill the next one.
+                writeOutAndPublish(sealed);
+            }
         }
     }
 
+    /** What {@link #fill} returns when the next stripe would not fit into the free stripes. */
+    private static final Group NO_ROOM = new Group(new int[0], new byte[0][], new int[0], 0);
+
     /**
-     * Copies {@code src} into dirty stripes from volume offset {@code offset}; writes the dirty
-     * stripes out at the dirty limit. Returns true, with {@code src} partly consumed, when the next
-     * stripe would not fit into the free physical stripes.
+     * Copies {@code src} into dirty stripes from volume offset {@code offset}. Returns null when
+     * all of {@code src} is in; else, with {@code src} partly consumed, the group it sealed at the
+     * dirty limit (for the caller to write out) or {@link #NO_ROOM}. Waits (releasing the lock)
+     * while the open group is full and the previous one is still in flight.
      */
-    private boolean fill(long offset, ByteBuffer src) throws IOException {
+    private Group fill(long offset, ByteBuffer src) throws IOException {
         long position = offset;
         while (src.hasRemaining()) {
             int stripe = (int) (position / stripeData);
@@ -506,22 +530,36 @@ final class Vdev implements AutoCloseable {
             byte[] data = dirty.get(stripe);
             if (data == null) {
                 if (dirty.size() >= dirtyLimit) {
-                    writeOutLocked(new boolean[width]);
+                    if (inFlight == null) {
+                        return sealLocked();
+                    }
+                    awaitGroupLocked();
+                    checkUsable();
+                    continue;
                 }
                 // Every dirty stripe must find a free stripe at its write-out; a durable commit
                 // itself writes out what is dirty, so it must fit too.
                 if (dirty.size() + 1 > freeStripes) {
-                    return true;
+                    return NO_ROOM;
                 }
                 if (pendingFreeCount > 0
                         && freeStripes - dirty.size() <= layout.reserveStripes() / 2) {
                     requestSync();
                 }
-                data = new byte[stripeData];
-                if (length < stripeData && physical[stripe] >= 0) {
+                byte[] prior = inFlight == null ? null : inFlight.get(stripe);
+                if (length == stripeData) {
+                    data = Buffers.take(stripeData);
+                } else if (prior != null) {
+                    // The newest content is still on its way to the devices: start from it.
+                    data = Buffers.take(stripeData);
+                    System.arraycopy(prior, 0, data, 0, stripeData);
+                } else if (physical[stripe] >= 0) {
                     // A partial write of a stripe that holds data: the new stripe carries the
                     // old data around it (read, verified and repaired like any read).
+                    data = Buffers.take(stripeData);
                     readRun(stripe, 1, 0, stripeData, ByteBuffer.wrap(data));
+                } else {
+                    data = Buffers.takeZeroed(stripeData);
                 }
                 dirty.put(stripe, data);
                 markUnsynced();
@@ -529,7 +567,26 @@ final class Vdev implements AutoCloseable {
             src.get(data, within, length);
             position += length;
         }
-        return false;
+        return null;
+    }
+
+    /** The newest buffered content of a logical stripe: the open group's, else the sealed one's. */
+    private byte[] buffered(int stripe) {
+        byte[] data = dirty.get(stripe);
+        if (data == null && inFlight != null) {
+            data = inFlight.get(stripe);
+        }
+        return data;
+    }
+
+    /** Waits, without the write lock, until the group in flight is published or has failed. */
+    private void awaitGroupLocked() throws IOException {
+        try {
+            groupDone.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while a write-out was in flight");
+        }
     }
 
     /** Unmaps whole stripes (thin provisioning); partial stripes keep their content. */
@@ -577,7 +634,13 @@ final class Vdev implements AutoCloseable {
     }
 
     private void unmap(int stripe) {
-        if (dirty.remove(stripe) != null) {
+        byte[] data = dirty.remove(stripe);
+        if (data != null) {
+            Buffers.give(data);
+            markUnsynced();
+        }
+        if (inFlight != null && inFlight.supersede(stripe)) {
+            // Its publication must not map it again, and reads must not see it meanwhile.
             markUnsynced();
         }
         int old = physical[stripe];
@@ -613,6 +676,16 @@ final class Vdev implements AutoCloseable {
             for (int stripe : dirty.keySet()) {
                 if (physical[stripe] < 0) {
                     pending++;
+                }
+            }
+            if (inFlight != null) {
+                for (int i = 0; i < inFlight.logicals.length; i++) {
+                    int stripe = inFlight.logicals[i];
+                    if (physical[stripe] < 0
+                            && !inFlight.superseded.get(i)
+                            && !dirty.containsKey(stripe)) {
+                        pending++;
+                    }
                 }
             }
             return (allocatedStripes + pending) * stripeData;
@@ -668,6 +741,23 @@ final class Vdev implements AutoCloseable {
     void commit() throws IOException {
         syncLock.lock();
         try {
+            // The bulk of what is dirty goes out as a group, without the lock; only what writers
+            // add meanwhile is written out under it by prepareLocked.
+            Group sealed;
+            lock.writeLock().lock();
+            try {
+                checkUsable();
+                while (inFlight != null) {
+                    awaitGroupLocked();
+                }
+                checkUsable();
+                sealed = dirty.isEmpty() ? null : sealLocked();
+            } finally {
+                lock.writeLock().unlock();
+            }
+            if (sealed != null) {
+                writeOutAndPublish(sealed);
+            }
             Snapshot snapshot;
             lock.writeLock().lock();
             try {
@@ -711,6 +801,11 @@ final class Vdev implements AutoCloseable {
             boolean[] failed) {}
 
     private Snapshot prepareLocked() throws IOException {
+        checkUsable();
+        // A group in flight may hold older copies of stripes the snapshot must see published.
+        while (inFlight != null) {
+            awaitGroupLocked();
+        }
         checkUsable();
         boolean[] failed = new boolean[width];
         if (dirty.isEmpty() && dirtyPages.isEmpty()) {
@@ -792,37 +887,134 @@ final class Vdev implements AutoCloseable {
 
     /**
      * Writes every dirty stripe to a fresh physical stripe (P, Q and checksums computed, one
-     * request per device per run) and points the in-memory map at it. No flush, no map page, no
-     * uberblock: until a durable commit, a crash leaves these stripes unreferenced free space and
-     * the last committed state whole.
+     * request per device per run) and points the in-memory map at it, all under the lock. No flush,
+     * no map page, no uberblock: until a durable commit, a crash leaves these stripes unreferenced
+     * free space and the last committed state whole. Only a durable commit uses this (for what
+     * writers added while its group was in flight), with no group in flight.
      */
     private void writeOutLocked(boolean[] failed) throws IOException {
         if (dirty.isEmpty()) {
             return;
         }
-        int[] logicals = dirty.keySet().stream().mapToInt(Integer::intValue).toArray();
-        int[] targets = allocate(logicals.length);
-        for (int i = 0; i < logicals.length; ) {
-            int j = i + 1;
-            while (j < logicals.length && j - i < MAX_RUN && targets[j] == targets[j - 1] + 1) {
-                j++;
-            }
-            writeStripes(logicals, targets, i, j, failed);
-            i = j;
+        Group group = sealLocked();
+        try {
+            writeOut(group, failed);
+            publishLocked(group);
+        } finally {
+            inFlight = null;
+            groupDone.signalAll();
         }
-        checkFailures(failed, "writing stripes");
-        for (int i = 0; i < logicals.length; i++) {
-            int stripe = logicals[i];
+    }
+
+    /**
+     * A sealed group of dirty stripes with the physical stripes allocated for them, in logical
+     * order. Its data and checksums are written only by the thread writing it out; {@code
+     * superseded} (guarded by the vdev's lock) marks stripes trimmed since the seal.
+     */
+    private static final class Group {
+        final int[] logicals;
+        final byte[][] data;
+        final int[] targets;
+        final int[] checksums;
+        final BitSet superseded = new BitSet();
+
+        Group(int[] logicals, byte[][] data, int[] targets, int width) {
+            this.logicals = logicals;
+            this.data = data;
+            this.targets = targets;
+            this.checksums = new int[logicals.length * width];
+        }
+
+        /** The content of a logical stripe of this group, null when not in it (or trimmed). */
+        byte[] get(int stripe) {
+            int i = Arrays.binarySearch(logicals, stripe);
+            return i >= 0 && !superseded.get(i) ? data[i] : null;
+        }
+
+        /** Marks a logical stripe trimmed since the seal; true when the group held it. */
+        boolean supersede(int stripe) {
+            int i = Arrays.binarySearch(logicals, stripe);
+            if (i < 0 || superseded.get(i)) {
+                return false;
+            }
+            superseded.set(i);
+            return true;
+        }
+    }
+
+    /**
+     * Moves the open group into flight: allocates its physical stripes (so the next group's never
+     * collide with them) and leaves an empty open group. The caller holds the write lock and has
+     * checked that no group is in flight.
+     */
+    private Group sealLocked() {
+        int count = dirty.size();
+        int[] logicals = new int[count];
+        byte[][] data = new byte[count][];
+        int i = 0;
+        for (Map.Entry<Integer, byte[]> entry : dirty.entrySet()) {
+            logicals[i] = entry.getKey();
+            data[i] = entry.getValue();
+            i++;
+        }
+        dirty.clear();
+        Group group = new Group(logicals, data, allocate(count), width);
+        inFlight = group;
+        return group;
+    }
+
+    /**
+     * Writes a sealed group out without the lock, then publishes it into the map under it. A
+     * failure leaves the vdev broken: writers were told their data was taken, and it is lost.
+     */
+    private void writeOutAndPublish(Group group) throws IOException {
+        IOException failure = null;
+        try {
+            writeOut(group, new boolean[width]);
+        } catch (IOException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = new IOException("vdev " + index + ": write-out failed: " + e, e);
+        }
+        lock.writeLock().lock();
+        try {
+            if (failure == null) {
+                publishLocked(group);
+            } else if (broken == null) {
+                broken = failure;
+            }
+            inFlight = null;
+            groupDone.signalAll();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Points the in-memory map at a written group's stripes; the caller holds the write lock. */
+    private void publishLocked(Group group) {
+        for (int i = 0; i < group.logicals.length; i++) {
+            int stripe = group.logicals[i];
+            int target = group.targets[i];
+            Buffers.give(group.data[i]);
+            if (group.superseded.get(i)) {
+                // Trimmed while in flight: its new stripe was never referenced.
+                used.clear(target);
+                freeStripes++;
+                continue;
+            }
             if (physical[stripe] >= 0) {
                 release(physical[stripe]);
             } else {
                 allocatedStripes++;
             }
-            physical[stripe] = targets[i];
-            uncommitted.set(targets[i]);
+            physical[stripe] = target;
+            System.arraycopy(group.checksums, i * width, checksums, stripe * width, width);
+            uncommitted.set(target);
             dirtyPages.set(stripe / entriesPerPage);
         }
-        dirty.clear();
     }
 
     /**
@@ -849,15 +1041,104 @@ final class Vdev implements AutoCloseable {
         return targets;
     }
 
-    private void writeStripes(int[] logicals, int[] targets, int from, int to, boolean[] failed) {
+    /**
+     * Computes P, Q and the column checksums of a group in runs of physically consecutive stripes
+     * and writes each run with one request per device. The devices write on their own threads, each
+     * going through the runs in order as soon as the calling thread has computed them, so parity
+     * overlaps the I/O and no device waits for the slowest one between runs.
+     */
+    private void writeOut(Group group, boolean[] failed) throws IOException {
+        int[] targets = group.targets;
+        List<int[]> runs = new ArrayList<>();
+        for (int i = 0; i < targets.length; ) {
+            int j = i + 1;
+            while (j < targets.length && j - i < MAX_RUN && targets[j] == targets[j - 1] + 1) {
+                j++;
+            }
+            runs.add(new int[] {i, j});
+            i = j;
+        }
+        int runCount = runs.size();
+        byte[][][] buffers = new byte[runCount][][];
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Void>[] ready = new CompletableFuture[runCount];
+        for (int r = 0; r < runCount; r++) {
+            ready[r] = new CompletableFuture<>();
+        }
+        try {
+            IOException[] failures =
+                    DeviceIo.forEachWhile(
+                            writableNotFailed(failed),
+                            d -> {
+                                List<CompletableFuture<Void>> sent = new ArrayList<>();
+                                try {
+                                    for (int r = 0; r < runCount; r++) {
+                                        awaitRun(ready[r]);
+                                        int[] run = runs.get(r);
+                                        sent.add(
+                                                DeviceIo.writeAsync(
+                                                        devices[d].device,
+                                                        layout.columnOffset(targets[run[0]]),
+                                                        buffers[r][d],
+                                                        (run[1] - run[0]) * column));
+                                    }
+                                } finally {
+                                    // Every buffer stays in use until its write has returned.
+                                    DeviceIo.awaitAll(sent);
+                                }
+                            },
+                            () -> {
+                                try {
+                                    for (int r = 0; r < runCount; r++) {
+                                        int[] run = runs.get(r);
+                                        buffers[r] = encodeRun(group, run[0], run[1]);
+                                        ready[r].complete(null);
+                                    }
+                                } catch (RuntimeException e) {
+                                    for (CompletableFuture<Void> f : ready) {
+                                        f.completeExceptionally(e);
+                                    }
+                                    throw e;
+                                }
+                            });
+            recordWriteFailures(failures, failed);
+        } finally {
+            for (byte[][] run : buffers) {
+                if (run != null) {
+                    for (byte[] buffer : run) {
+                        Buffers.give(buffer);
+                    }
+                }
+            }
+        }
+        checkFailures(failed, "writing stripes");
+    }
+
+    private static void awaitRun(CompletableFuture<Void> ready) throws IOException {
+        try {
+            ready.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        } catch (ExecutionException e) {
+            throw new IOException("parity of the run failed", e.getCause());
+        }
+    }
+
+    /** One buffer per device holding its columns of stripes {@code [from, to)} of a group. */
+    private byte[][] encodeRun(Group group, int from, int to) {
         int count = to - from;
-        byte[][] buffers = new byte[width][count * column];
+        byte[][] buffers = new byte[width][];
+        // Sizes rounded up to a power of two, so runs of different lengths share spare arrays.
+        int size = Integer.highestOneBit(Math.max(1, 2 * count - 1)) * column;
+        for (int d = 0; d < width; d++) {
+            buffers[d] = Buffers.take(size);
+        }
         byte[][] ordered = new byte[width][];
         int[] offsets = new int[width];
         for (int k = 0; k < count; k++) {
-            int logical = logicals[from + k];
-            int s = targets[from + k];
-            byte[] data = dirty.get(logical);
+            int s = group.targets[from + k];
+            byte[] data = group.data[from + k];
             for (int l = 0; l < width; l++) {
                 ordered[l] = buffers[layout.device(s, l)];
                 offsets[l] = k * column;
@@ -867,18 +1148,11 @@ final class Vdev implements AutoCloseable {
             }
             RaidZ2Parity.generate(ordered, offsets, column);
             for (int d = 0; d < width; d++) {
-                checksums[logical * width + d] =
+                group.checksums[(from + k) * width + d] =
                         Checksums.column(buffers[d], k * column, column, s, d);
             }
         }
-        long offset = layout.columnOffset(targets[from]);
-        IOException[] failures =
-                DeviceIo.forEach(
-                        writableNotFailed(failed),
-                        d ->
-                                DeviceIo.write(
-                                        devices[d].device, offset, buffers[d], 0, count * column));
-        recordWriteFailures(failures, failed);
+        return buffers;
     }
 
     private boolean[][] writeMapPages(Snapshot snapshot, boolean[] failed) {

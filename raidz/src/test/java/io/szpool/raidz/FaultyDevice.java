@@ -17,9 +17,15 @@ final class FaultyDevice implements BlockDevice {
         THROW_ALWAYS
     }
 
+    /** Runs before every write reaches the inner device; may hold it or fail it. */
+    interface WriteHook {
+        void before(long offset) throws IOException;
+    }
+
     private final BlockDevice inner;
     private final Random random = new Random(99);
     volatile Fault fault = Fault.NONE;
+    volatile WriteHook beforeWrite = offset -> {};
 
     FaultyDevice(BlockDevice inner) {
         this.inner = inner;
@@ -55,6 +61,7 @@ final class FaultyDevice implements BlockDevice {
         if (fault == Fault.THROW_ON_WRITE || fault == Fault.THROW_ALWAYS) {
             throw new IOException("injected write error");
         }
+        beforeWrite.before(offset);
         inner.write(offset, src, fua);
     }
 

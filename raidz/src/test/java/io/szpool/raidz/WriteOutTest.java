@@ -2,6 +2,7 @@ package io.szpool.raidz;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -10,9 +11,15 @@ import io.szpool.nbd.MemoryBlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -130,6 +137,198 @@ class WriteOutTest {
         }
     }
 
+    /**
+     * The pipeline: while a sealed group's stripes are held on their way to the devices, other
+     * writers fill the next group without waiting, reads see the group's data, a trim of one of its
+     * stripes wins over its publication; a crash then imports the last committed state whole.
+     */
+    @Test
+    void writersGoOnWhileAGroupIsInFlightAndACrashThenImportsTheCommittedState() throws Exception {
+        Gate gate = new Gate();
+        Setup setup = new Setup(31, gate);
+        Random random = new Random(31);
+        byte[] committed = writeAndFlush(setup.pool, random);
+        setup.startRecording();
+        byte[] model = committed.clone();
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            // Three whole stripes: the third seals the first two (the dirty limit), and this
+            // writer writes them out, held at the gate.
+            byte[] first = new byte[3 * STRIPE];
+            random.nextBytes(first);
+            // The third stripe is not in until the first two are out: the model leaves it.
+            System.arraycopy(first, 0, model, 10 * STRIPE, 2 * STRIPE);
+            Future<?> sealer = writeHeldAtTheGate(threads, gate, setup.pool, 10 * STRIPE, first);
+
+            // Another writer, a partial write on top of the stripe in flight and a whole one:
+            // both land in the open group while the group in flight waits at the gate.
+            byte[] onTop = new byte[SECTOR];
+            random.nextBytes(onTop);
+            System.arraycopy(onTop, 0, model, 10 * STRIPE + 3 * SECTOR, SECTOR);
+            byte[] elsewhere = new byte[STRIPE];
+            random.nextBytes(elsewhere);
+            System.arraycopy(elsewhere, 0, model, 20 * STRIPE, STRIPE);
+            threads.submit(
+                            () -> {
+                                setup.pool.write(
+                                        10 * STRIPE + 3 * SECTOR, ByteBuffer.wrap(onTop), false);
+                                setup.pool.write(20 * STRIPE, ByteBuffer.wrap(elsewhere), false);
+                                return null;
+                            })
+                    .get(60, TimeUnit.SECONDS);
+            // A trim of the other stripe in flight: it must read as zeroes from now on.
+            setup.pool.trim(11 * STRIPE, STRIPE, false);
+            Arrays.fill(model, 11 * STRIPE, 12 * STRIPE, (byte) 0);
+            assertArrayEquals(model, read(setup.pool, model.length), "reads see every group");
+            assertTrue(gate.held() > 0, "the group was still in flight");
+            setup.assertNoDurableCommitSinceRecording(31);
+            setup.assertCommittedStripesUntouched(31);
+
+            setup.crash.fire();
+            gate.open();
+            ExecutionException failed =
+                    assertThrows(ExecutionException.class, () -> sealer.get(60, TimeUnit.SECONDS));
+            assertTrue(failed.getCause() instanceof IOException, failed.toString());
+            assertThrows(IOException.class, setup.pool::flush, "a lost group fails the flush");
+            for (Pool pool : setup.imports()) {
+                assertArrayEquals(committed, read(pool, committed.length));
+            }
+            ScrubResult scrub = Pool.importFrom(setup.durable()).scrub();
+            assertEquals(0, scrub.bytesRepaired(), "committed stripes torn");
+        } finally {
+            gate.open();
+            threads.shutdownNow();
+        }
+    }
+
+    /** The same pipeline without a crash: what was in flight, and what overtook it, is durable. */
+    @Test
+    void aGroupPublishedAfterItWasOvertakenKeepsTheNewestDataDurable() throws Exception {
+        Gate gate = new Gate();
+        Setup setup = new Setup(32, gate);
+        Random random = new Random(32);
+        byte[] model = writeAndFlush(setup.pool, random);
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            byte[] first = new byte[3 * STRIPE];
+            random.nextBytes(first);
+            System.arraycopy(first, 0, model, 4 * STRIPE, first.length);
+            Future<?> sealer = writeHeldAtTheGate(threads, gate, setup.pool, 4 * STRIPE, first);
+            byte[] onTop = new byte[2 * SECTOR];
+            random.nextBytes(onTop);
+            System.arraycopy(onTop, 0, model, 5 * STRIPE + SECTOR, onTop.length);
+            setup.pool.write(5 * STRIPE + SECTOR, ByteBuffer.wrap(onTop), false);
+            setup.pool.trim(4 * STRIPE, STRIPE, false);
+            Arrays.fill(model, 4 * STRIPE, 5 * STRIPE, (byte) 0);
+            long allocatedWhileInFlight = setup.pool.allocatedBytes();
+
+            gate.open();
+            sealer.get(60, TimeUnit.SECONDS);
+            assertEquals(allocatedWhileInFlight, setup.pool.allocatedBytes());
+            assertArrayEquals(model, read(setup.pool, model.length));
+            setup.pool.flush();
+            setup.crash.fire();
+            for (Pool pool : setup.imports()) {
+                assertArrayEquals(model, read(pool, model.length));
+            }
+        } finally {
+            gate.open();
+            threads.shutdownNow();
+        }
+    }
+
+    /**
+     * Starts a write of three stripes on another thread and returns once its write-out of the first
+     * two (sealed by the third at the dirty limit) is held at the closed gate.
+     */
+    private static Future<?> writeHeldAtTheGate(
+            ExecutorService threads, Gate gate, Pool pool, long offset, byte[] data)
+            throws InterruptedException {
+        gate.close();
+        Future<?> sealer =
+                threads.submit(
+                        () -> {
+                            pool.write(offset, ByteBuffer.wrap(data), false);
+                            return null;
+                        });
+        gate.awaitHeld();
+        return sealer;
+    }
+
+    /**
+     * Holds device writes to the data area while closed, so a test can catch a write-out in flight;
+     * metadata writes (labels, map, uberblocks) pass.
+     */
+    private static final class Gate {
+        private final Object monitor = new Object();
+        private boolean closed;
+        private int held;
+        private long dataStart = Long.MAX_VALUE;
+
+        void close() {
+            synchronized (monitor) {
+                closed = true;
+            }
+        }
+
+        void open() {
+            synchronized (monitor) {
+                closed = false;
+                monitor.notifyAll();
+            }
+        }
+
+        int held() {
+            synchronized (monitor) {
+                return held;
+            }
+        }
+
+        void awaitHeld() throws InterruptedException {
+            synchronized (monitor) {
+                while (held == 0) {
+                    monitor.wait();
+                }
+            }
+        }
+
+        private void pass(long offset) throws IOException {
+            synchronized (monitor) {
+                if (offset < dataStart) {
+                    return;
+                }
+                held++;
+                monitor.notifyAll();
+                try {
+                    while (closed) {
+                        monitor.wait();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted at the gate", e);
+                } finally {
+                    held--;
+                }
+            }
+        }
+
+        BlockDevice wrap(CrashableDevice device) {
+            dataStart = VdevLayout.compute(6, 4096, PoolTest.DEVICE).dataStart();
+            FaultyDevice held = new FaultyDevice(device);
+            held.beforeWrite = this::pass;
+            return held;
+        }
+    }
+
+    /** Fills the first MiB with random bytes and commits it; returns what was written. */
+    private static byte[] writeAndFlush(Pool pool, Random random) throws IOException {
+        byte[] data = new byte[1 << 20];
+        random.nextBytes(data);
+        pool.write(0, ByteBuffer.wrap(data), false);
+        pool.flush();
+        return data;
+    }
+
     private static byte[] read(Pool pool, int length) throws IOException {
         ByteBuffer got = ByteBuffer.allocate(length);
         pool.read(0, got);
@@ -146,11 +345,20 @@ class WriteOutTest {
         private BitSet committedStripes;
 
         Setup(long seed) throws IOException {
+            this(seed, null);
+        }
+
+        /** With a gate, every device write goes through it (see {@link Gate}). */
+        Setup(long seed, Gate gate) throws IOException {
             crash = new CrashableDevice.Crash(Integer.MAX_VALUE, seed);
+            List<BlockDevice> members = new ArrayList<>();
             for (int d = 0; d < 6; d++) {
-                devices.add(new CrashableDevice(new MemoryBlockDevice(PoolTest.DEVICE), crash));
+                CrashableDevice device =
+                        new CrashableDevice(new MemoryBlockDevice(PoolTest.DEVICE), crash);
+                devices.add(device);
+                members.add(gate == null ? device : gate.wrap(device));
             }
-            pool = Pool.create("writeout", List.of(devices), OPTIONS);
+            pool = Pool.create("writeout", List.of(members), OPTIONS);
         }
 
         /** Call right after a flush: the in-memory map is then the committed one. */
