@@ -275,28 +275,15 @@ class CatalogApiTest {
         send(unknown);
         ProducerRecord<String, String> broken = CloudEventRecords.toProducerRecord(alert(pool));
         send(new ProducerRecord<>(Topics.POOL_EVENTS, null, pool, "{not json", broken.headers()));
-        try (TopicReader deadLetters = new TopicReader(bootstrap, Topics.DEAD_LETTERS)) {
-            List<String> reasons =
-                    deadLetters
-                            .records(r -> pool.equals(r.key()), 3, Duration.ofSeconds(60))
-                            .stream()
-                            .map(
-                                    r ->
-                                            new String(
-                                                    r.headers()
-                                                            .lastHeader("dead-letter-reason")
-                                                            .value(),
-                                                    UTF_8))
-                            .toList();
-            assertEquals(3, reasons.size(), reasons.toString());
-            assertTrue(
-                    reasons.stream()
-                            .anyMatch(r -> r.contains("does not belong on szpool.device-events")),
-                    reasons.toString());
-            assertTrue(
-                    reasons.stream().anyMatch(r -> r.contains("io.szpool.pool.teleported.v1")),
-                    reasons.toString());
-        }
+        List<String> reasons = deadLetterReasons(pool, 3);
+        assertEquals(3, reasons.size(), reasons.toString());
+        assertTrue(
+                reasons.stream()
+                        .anyMatch(r -> r.contains("does not belong on szpool.device-events")),
+                reasons.toString());
+        assertTrue(
+                reasons.stream().anyMatch(r -> r.contains("io.szpool.pool.teleported.v1")),
+                reasons.toString());
         Awaitility.await()
                 .atMost(Duration.ofSeconds(30))
                 .untilAsserted(
@@ -308,18 +295,28 @@ class CatalogApiTest {
                                                         "szpool_catalog_events_dead_lettered_total{topic=\"szpool.device-events\"}")));
         // Consumption goes on: a good event after the bad one is cataloged.
         send(CloudEventRecords.toProducerRecord(alert));
-        Awaitility.await()
-                .atMost(Duration.ofSeconds(30))
-                .untilAsserted(
-                        () ->
-                                given().queryParam("pool", pool)
-                                        .get("/api/events")
-                                        .then()
-                                        .body("events", hasSize(1)));
+        awaitEventsOf(pool, 1);
         given().get("/q/metrics")
                 .then()
                 .body(containsString("szpool_catalog_chunks{state=\"in-pool\"}"))
                 .body(containsString("szpool_catalog_events_consumed_total"));
+    }
+
+    @Test
+    void anEventThatReadsButCannotBeStoredIsDeadLetteredAndItsBatchIsCataloged() throws Exception {
+        String pool = "pool-" + UUID.randomUUID();
+        // Valid for the events module (non-blank), too long for the catalog's varchar(128) ids.
+        String unstorable = "pool-" + "x".repeat(200);
+        // One partition, so that one consumer polls the three together and must split the batch.
+        List<ProducerRecord<String, String>> onePartition = new ArrayList<>();
+        for (CloudEvent event : List.of(alert(pool), alert(unstorable), alert(pool))) {
+            ProducerRecord<String, String> r = CloudEventRecords.toProducerRecord(event);
+            onePartition.add(new ProducerRecord<>(r.topic(), 0, r.key(), r.value(), r.headers()));
+        }
+        Publish.records(bootstrap, onePartition);
+        List<String> reasons = deadLetterReasons(unstorable, 1);
+        assertEquals(1, reasons.size(), reasons.toString());
+        awaitEventsOf(pool, 2);
     }
 
     @ParameterizedTest
@@ -380,6 +377,33 @@ class CatalogApiTest {
                 .statusCode(404)
                 .contentType("application/problem+json");
         given().get("/api/pools/nope-" + UUID.randomUUID() + "/generations").then().statusCode(404);
+    }
+
+    /** Waits until the catalog's event log holds {@code count} events of {@code pool}. */
+    private static void awaitEventsOf(String pool, int count) {
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .untilAsserted(
+                        () ->
+                                given().queryParam("pool", pool)
+                                        .get("/api/events")
+                                        .then()
+                                        .body("events", hasSize(count)));
+    }
+
+    /** The reasons of the dead letters keyed {@code key}, once {@code count} arrived (or 60 s). */
+    private List<String> deadLetterReasons(String key, int count) throws Exception {
+        try (TopicReader deadLetters = new TopicReader(bootstrap, Topics.DEAD_LETTERS)) {
+            return deadLetters
+                    .records(r -> key.equals(r.key()), count, Duration.ofSeconds(60))
+                    .stream()
+                    .map(
+                            r ->
+                                    new String(
+                                            r.headers().lastHeader("dead-letter-reason").value(),
+                                            UTF_8))
+                    .toList();
+        }
     }
 
     private static CloudEvent alert(String pool) {
