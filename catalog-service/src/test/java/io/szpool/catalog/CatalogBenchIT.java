@@ -361,7 +361,11 @@ class CatalogBenchIT {
                 s.execute("create schema peer");
                 s.execute("set search_path to peer");
                 for (String migration :
-                        List.of("V1__chunks.sql", "V2__fleet_catalog.sql", "V3__bulk_ingest.sql")) {
+                        List.of(
+                                "V1__chunks.sql",
+                                "V2__fleet_catalog.sql",
+                                "V3__bulk_ingest.sql",
+                                "V4__event_log_payload_json.sql")) {
                     try (var in =
                             CatalogBenchIT.class.getResourceAsStream(
                                     "/db/migration/" + migration)) {

@@ -63,7 +63,7 @@ public class CatalogEventHandler {
     /** Returns false when the event was applied before. */
     @Transactional
     public boolean handle(CloudEvent event) {
-        return apply(List.of(event)) == 1;
+        return apply(List.of(event), null) == 1;
     }
 
     /**
@@ -77,10 +77,20 @@ public class CatalogEventHandler {
     @Transactional
     @TransactionConfiguration(timeout = 600)
     public int handleAll(List<CloudEvent> events) {
-        return apply(events);
+        return apply(events, null);
     }
 
-    private int apply(List<CloudEvent> events) {
+    /**
+     * As {@link #handleAll(List)}, with each event's payload as it was read from its record: the
+     * event log stores that text as it is, instead of writing every event to JSON again.
+     */
+    @Transactional
+    @TransactionConfiguration(timeout = 600)
+    public int handleAll(List<CloudEvent> events, List<String> payloads) {
+        return apply(events, payloads);
+    }
+
+    private int apply(List<CloudEvent> events, List<String> payloads) {
         // The transaction's connection (Agroal enlists it), closed with the transaction.
         try (Connection db = dataSource.getConnection()) {
             RowStore store = new RowStore(db);
@@ -92,11 +102,15 @@ public class CatalogEventHandler {
                             .toList());
             Set<String> applied = store.applied(events.stream().map(CloudEvent::id).toList());
             List<CloudEvent> fresh = new ArrayList<>();
+            List<String> freshPayloads = new ArrayList<>();
             Set<String> ids = new HashSet<>();
-            for (CloudEvent event : events) {
+            for (int i = 0; i < events.size(); i++) {
+                CloudEvent event = events.get(i);
                 // A batch may hold a redelivery of its own event (a producer retry).
                 if (!applied.contains(event.id()) && ids.add(event.id())) {
                     fresh.add(event);
+                    freshPayloads.add(
+                            payloads != null ? payloads.get(i) : EventCodec.toJson(event.data()));
                 }
             }
             if (fresh.isEmpty()) {
@@ -123,7 +137,7 @@ public class CatalogEventHandler {
                                 HostMapper.parse(event.source()).map(hs -> hs[0]).orElse(null),
                                 event.source().toString(),
                                 at,
-                                EventCodec.toJson(event.data()),
+                                freshPayloads.get(i),
                                 now));
             }
             store.write(rows);

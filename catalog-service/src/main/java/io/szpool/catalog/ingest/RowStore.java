@@ -26,6 +26,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -592,7 +593,7 @@ public final class RowStore {
                     col("host_id", "text", LogRow::hostId),
                     col("source", "text", LogRow::source),
                     col("event_time", "timestamptz", LogRow::eventTime),
-                    col("payload", "jsonb", LogRow::payload),
+                    col("payload", "json", LogRow::payload),
                     col("cataloged_at", "timestamptz", LogRow::catalogedAt));
 
     /**
@@ -670,14 +671,16 @@ public final class RowStore {
     }
 
     // COPY's text format: \N is null; backslash, tab, newline and carriage return are escaped.
-    // Timestamps go as ISO-8601 (Instant.toString), which timestamptz reads.
+    // Timestamps go as ISO-8601, which timestamptz reads.
     private static void copyValue(StringBuilder text, Object value) {
         if (value == null) {
             text.append("\\N");
         } else if (value instanceof Boolean b) {
             text.append(b ? 't' : 'f');
-        } else if (value instanceof Number || value instanceof Instant) {
+        } else if (value instanceof Number) {
             text.append(value);
+        } else if (value instanceof Instant t) {
+            iso(text, t);
         } else {
             String s = value.toString();
             for (int i = 0; i < s.length(); i++) {
@@ -696,11 +699,18 @@ public final class RowStore {
     // Timestamps and JSON travel as text and are cast in SQL: the driver has no array of either.
     private <R> Array array(String type, List<R> rows, Function<R, Object> value)
             throws SQLException {
-        boolean asText = type.equals("timestamptz") || type.equals("jsonb");
+        boolean asText = type.equals("timestamptz") || type.startsWith("json");
         Object[] values = new Object[rows.size()];
+        StringBuilder time = new StringBuilder(32);
         for (int i = 0; i < values.length; i++) {
             Object v = value.apply(rows.get(i));
-            values[i] = asText && v != null ? v.toString() : v;
+            if (v instanceof Instant t) {
+                time.setLength(0);
+                iso(time, t);
+                values[i] = time.toString();
+            } else {
+                values[i] = asText && v != null ? v.toString() : v;
+            }
         }
         return db.createArrayOf(asText ? "text" : type, values);
     }
@@ -725,6 +735,48 @@ public final class RowStore {
         List<Map.Entry<String, Instant[]>> entries = new ArrayList<>(seen.entrySet());
         entries.sort(Map.Entry.comparingByKey());
         return entries;
+    }
+
+    /**
+     * An instant as ISO-8601 at UTC ({@code 2026-11-27T14:06:07.404183Z}), as {@code
+     * Instant.toString} writes it for the years 0 to 9999 but without its formatter: that was a
+     * tenth of the write path's allocation, two or three timestamps per row (DESIGN.md, "Scale").
+     */
+    static void iso(StringBuilder text, Instant t) {
+        long seconds = t.getEpochSecond();
+        LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400));
+        if (date.getYear() < 0 || date.getYear() > 9999) {
+            text.append(t);
+            return;
+        }
+        int second = (int) Math.floorMod(seconds, 86_400);
+        digits(text, date.getYear(), 4).append('-');
+        digits(text, date.getMonthValue(), 2).append('-');
+        digits(text, date.getDayOfMonth(), 2).append('T');
+        digits(text, second / 3600, 2).append(':');
+        digits(text, second / 60 % 60, 2).append(':');
+        digits(text, second % 60, 2);
+        int nanos = t.getNano();
+        if (nanos != 0) {
+            text.append('.');
+            if (nanos % 1000 == 0) {
+                digits(text, nanos / 1000, 6);
+            } else {
+                digits(text, nanos, 9);
+            }
+        }
+        text.append('Z');
+    }
+
+    private static final int[] POWERS_OF_TEN = {
+        1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000
+    };
+
+    private static StringBuilder digits(StringBuilder text, int value, int width) {
+        for (int divisor = POWERS_OF_TEN[width - 1]; divisor > 0; divisor /= 10) {
+            text.append((char) ('0' + value / divisor % 10));
+        }
+        return text;
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

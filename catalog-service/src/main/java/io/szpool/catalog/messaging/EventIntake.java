@@ -3,7 +3,6 @@ package io.szpool.catalog.messaging;
 import io.szpool.catalog.event.CatalogEventHandler;
 import io.szpool.catalog.metrics.CatalogMetrics;
 import io.szpool.events.CloudEvent;
-import io.szpool.events.CloudEventRecords;
 import io.szpool.events.Command;
 import io.szpool.events.DeviceEvent;
 import io.szpool.events.Event;
@@ -52,24 +51,26 @@ public class EventIntake {
 
     /** A polled batch, whose records may come from several topics. */
     public void take(ConsumerRecords<String, String> records) {
-        List<CloudEvent> events = new ArrayList<>();
-        List<ConsumerRecord<String, String>> sources = new ArrayList<>();
+        List<CloudEvent> events = new ArrayList<>(records.count());
+        List<String> payloads = new ArrayList<>(records.count());
+        List<ConsumerRecord<String, String>> sources = new ArrayList<>(records.count());
         for (ConsumerRecord<String, String> record : records) {
             try {
-                CloudEvent event = CloudEventRecords.fromRecord(record.headers(), record.value());
+                CloudEvent event = RecordReader.read(record);
                 Class<? extends Event> family = FAMILIES.get(record.topic());
                 if (family == null || !family.isInstance(event.data())) {
                     throw new InvalidEventException(
                             event.type() + " does not belong on " + record.topic());
                 }
                 events.add(event);
+                payloads.add(record.value());
                 sources.add(record);
             } catch (RuntimeException e) {
                 deadLetter(record, e);
             }
         }
         if (!events.isEmpty()) {
-            apply(events, sources);
+            apply(events, payloads, sources);
         }
     }
 
@@ -79,9 +80,12 @@ public class EventIntake {
      * transactions instead of n, and a transient failure (a timeout, a lost connection) a few
      * retried halves. The halves go in order, so events of a pool still apply in order.
      */
-    private void apply(List<CloudEvent> events, List<ConsumerRecord<String, String>> sources) {
+    private void apply(
+            List<CloudEvent> events,
+            List<String> payloads,
+            List<ConsumerRecord<String, String>> sources) {
         try {
-            handler.handleAll(events);
+            handler.handleAll(events, payloads);
             Map<String, Integer> perTopic = new HashMap<>();
             sources.forEach(r -> perTopic.merge(r.topic(), 1, Integer::sum));
             perTopic.forEach(metrics::consumed);
@@ -92,8 +96,11 @@ public class EventIntake {
             }
             int half = events.size() / 2;
             LOG.debugf(failed, "a batch of %d failed; its halves apart", events.size());
-            apply(events.subList(0, half), sources.subList(0, half));
-            apply(events.subList(half, events.size()), sources.subList(half, sources.size()));
+            apply(events.subList(0, half), payloads.subList(0, half), sources.subList(0, half));
+            apply(
+                    events.subList(half, events.size()),
+                    payloads.subList(half, payloads.size()),
+                    sources.subList(half, sources.size()));
         }
     }
 
