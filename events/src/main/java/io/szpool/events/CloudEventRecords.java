@@ -72,10 +72,15 @@ public final class CloudEventRecords {
     }
 
     private static Instant time(Headers headers) {
-        String time = header(headers, TIME);
-        if (time == null) {
+        Header raw = headers == null ? null : headers.lastHeader(TIME);
+        if (raw == null || raw.value() == null) {
             return null;
         }
+        Instant usual = UtcTimestamp.parse(raw.value());
+        if (usual != null) {
+            return usual;
+        }
+        String time = new String(raw.value(), StandardCharsets.UTF_8);
         try {
             return OffsetDateTime.parse(time).toInstant();
         } catch (DateTimeParseException e) {

@@ -3,6 +3,7 @@ package io.szpool.catalog.messaging;
 import io.szpool.catalog.event.CatalogEventHandler;
 import io.szpool.catalog.metrics.CatalogMetrics;
 import io.szpool.events.CloudEvent;
+import io.szpool.events.CloudEventRecords;
 import io.szpool.events.Command;
 import io.szpool.events.DeviceEvent;
 import io.szpool.events.Event;
@@ -56,7 +57,7 @@ public class EventIntake {
         List<ConsumerRecord<String, String>> sources = new ArrayList<>(records.count());
         for (ConsumerRecord<String, String> record : records) {
             try {
-                CloudEvent event = RecordReader.read(record);
+                CloudEvent event = CloudEventRecords.fromRecord(record.headers(), record.value());
                 Class<? extends Event> family = FAMILIES.get(record.topic());
                 if (family == null || !family.isInstance(event.data())) {
                     throw new InvalidEventException(

@@ -1,48 +1,23 @@
-package io.szpool.catalog.messaging;
+package io.szpool.events;
 
-import io.szpool.events.CloudEvent;
-import io.szpool.events.CloudEventRecords;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Reads a polled record into an event: {@link CloudEventRecords#fromRecord}, which checks the
- * headers and reads the payload, except that a {@code ce_time} in the form every szpool producer
- * writes ({@code 2026-11-27T14:03:34.123456789Z}) is read by hand. {@code OffsetDateTime.parse} was
- * an eighth of the catalog's CPU samples during ingest (DESIGN.md, "Scale"); any other form still
- * goes to {@code fromRecord}, which reads it or rejects it with its own reason.
+ * Reads {@code ce_time} in the one form every szpool producer writes ({@code
+ * 2026-11-27T14:03:34.123456789Z}, what {@code OffsetDateTime.toString} gives at UTC) by hand:
+ * {@code OffsetDateTime.parse} was an eighth of the catalog's CPU samples during ingest
+ * (catalog-service/DESIGN.md, "Scale"). Any other form is left to {@code OffsetDateTime.parse}.
  */
-final class RecordReader {
-    private RecordReader() {}
-
-    static CloudEvent read(ConsumerRecord<String, String> record) {
-        Headers headers = record.headers();
-        Header time = headers.lastHeader(CloudEventRecords.TIME);
-        Instant at = time == null ? null : utc(time.value());
-        if (at == null) {
-            return CloudEventRecords.fromRecord(headers, record.value());
-        }
-        RecordHeaders others = new RecordHeaders();
-        for (Header header : headers) {
-            if (!header.key().equals(CloudEventRecords.TIME)) {
-                others.add(header);
-            }
-        }
-        CloudEvent event = CloudEventRecords.fromRecord(others, record.value());
-        return new CloudEvent(
-                event.id(), event.source(), event.type(), event.subject(), at, event.data());
-    }
+final class UtcTimestamp {
+    private UtcTimestamp() {}
 
     /**
-     * {@code yyyy-MM-ddTHH:mm[:ss[.fraction]]Z} (what {@code OffsetDateTime.toString} writes at
-     * UTC) as an instant, or null for any other text, an impossible date included.
+     * {@code yyyy-MM-ddTHH:mm[:ss[.fraction]]Z} as an instant, or null for any other text, an
+     * impossible date included.
      */
-    static Instant utc(byte[] text) {
+    static Instant parse(byte[] text) {
         if (text == null || text.length < 17 || text[text.length - 1] != 'Z') {
             return null;
         }
