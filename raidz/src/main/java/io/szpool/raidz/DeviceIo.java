@@ -16,13 +16,17 @@ import java.util.concurrent.Future;
  * one round trip instead of {@code width}.
  */
 final class DeviceIo {
-    private static final ExecutorService IO =
-            Executors.newCachedThreadPool(
-                    task -> {
-                        Thread thread = new Thread(task, "szpool-raidz-io");
-                        thread.setDaemon(true);
-                        return thread;
-                    });
+    private static final ExecutorService IO = daemonThreads("szpool-raidz-io");
+
+    /** A cached pool of daemon threads: engine work must never keep the JVM alive. */
+    static ExecutorService daemonThreads(String name) {
+        return Executors.newCachedThreadPool(
+                task -> {
+                    Thread thread = new Thread(task, name);
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
 
     /** The I/O of one device index. */
     interface Task {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,10 +35,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Reads run in parallel under the read lock; writes and trims take the write lock to copy into
  * the open group. At the dirty limit the writer that fills the group seals it (allocates its
- * stripes) and writes it out without the lock, while the others fill the next group; at most one
- * group is in flight, so writers wait (without the lock) when the next one is full before the
- * previous one is on the devices. Durable commits are serialized by {@code syncLock} and hold the
- * write lock only to take their snapshot and to publish the result, not during device I/O.
+ * stripes) and hands it to a write-out thread, which writes it out without the lock while the
+ * writers (that one too) fill the next group; at most one group is in flight, so writers wait
+ * (without the lock) when the next one is full before the previous one is on the devices. Durable
+ * commits are serialized by {@code syncLock} and hold the write lock only to take their snapshot
+ * and to publish the result, not during device I/O.
  */
 final class Vdev implements AutoCloseable {
     private static final int MAX_RUN = 256;
@@ -46,6 +48,9 @@ final class Vdev implements AutoCloseable {
 
     // Background durable commits (txg timeout, reserve running short) of every vdev in this JVM.
     private static final ScheduledThreadPoolExecutor SYNCER = newSyncer();
+    // Write-outs of sealed groups (at most one in flight per vdev), off the writers' threads.
+    private static final ExecutorService WRITE_OUT =
+            DeviceIo.daemonThreads("szpool-raidz-write-out");
 
     private final int index;
     private final long guid;
@@ -505,9 +510,41 @@ final class Vdev implements AutoCloseable {
                 // a durable commit (which frees the stripes they replaced) makes room.
                 commit();
             } else {
-                // This writer sealed the full group: it writes it out without the lock while the
-                // other writers fill the next one.
-                writeOutAndPublish(sealed);
+                // This writer sealed the full group: a write-out thread takes it to the devices
+                // while this writer (and the others) go on filling the next one. A client that
+                // sends one request at a time (a loop device over nbdfuse) would otherwise leave
+                // the open group empty for the whole write-out.
+                startWriteOut(sealed);
+            }
+        }
+    }
+
+    /**
+     * Writes a sealed group out and publishes it on a write-out thread. Its writers were answered
+     * already (their data is in memory, as in the open group); a failure breaks the vdev, so every
+     * later request and the next FLUSH report it, and a FLUSH waits for the group in flight.
+     */
+    private void startWriteOut(Group group) {
+        try {
+            WRITE_OUT.execute(
+                    () -> {
+                        try {
+                            writeOutAndPublish(group);
+                        } catch (IOException | RuntimeException e) {
+                            // writeOutAndPublish recorded it as the vdev's failure.
+                        }
+                    });
+        } catch (RuntimeException e) {
+            // The executor refused (the JVM shutting down): fail the group as a write-out would.
+            lock.writeLock().lock();
+            try {
+                if (broken == null) {
+                    broken = new IOException("vdev " + index + ": write-out not started: " + e, e);
+                }
+                inFlight = null;
+                groupDone.signalAll();
+            } finally {
+                lock.writeLock().unlock();
             }
         }
     }

@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -138,9 +137,10 @@ class WriteOutTest {
     }
 
     /**
-     * The pipeline: while a sealed group's stripes are held on their way to the devices, other
-     * writers fill the next group without waiting, reads see the group's data, a trim of one of its
-     * stripes wins over its publication; a crash then imports the last committed state whole.
+     * The pipeline: while a sealed group's stripes are held on their way to the devices, the writer
+     * that sealed it has its answer and other writers fill the next group without waiting, reads
+     * see the group's data, a trim of one of its stripes wins over its publication; a crash then
+     * imports the last committed state whole and the FLUSH after it fails.
      */
     @Test
     void writersGoOnWhileAGroupIsInFlightAndACrashThenImportsTheCommittedState() throws Exception {
@@ -152,27 +152,29 @@ class WriteOutTest {
         byte[] model = committed.clone();
         ExecutorService threads = Executors.newCachedThreadPool();
         try {
-            // Three whole stripes: the third seals the first two (the dirty limit), and this
-            // writer writes them out, held at the gate.
+            // Three whole stripes: the third seals the first two (the dirty limit), a write-out
+            // thread takes them to the devices and is held at the gate; the third goes into the
+            // open group, and the writer is answered while its first two stripes are held.
             byte[] first = new byte[3 * STRIPE];
             random.nextBytes(first);
-            // The third stripe is not in until the first two are out: the model leaves it.
-            System.arraycopy(first, 0, model, 10 * STRIPE, 2 * STRIPE);
+            System.arraycopy(first, 0, model, 10 * STRIPE, first.length);
             Future<?> sealer = writeHeldAtTheGate(threads, gate, setup.pool, 10 * STRIPE, first);
+            sealer.get(60, TimeUnit.SECONDS);
+            assertTrue(gate.held() > 0, "the sealing writer was answered before its write-out");
 
-            // Another writer, a partial write on top of the stripe in flight and a whole one:
-            // both land in the open group while the group in flight waits at the gate.
+            // Another writer, a partial write on top of a stripe in flight and a rewrite of the
+            // open group's stripe: both land in the open group while the group in flight waits.
             byte[] onTop = new byte[SECTOR];
             random.nextBytes(onTop);
             System.arraycopy(onTop, 0, model, 10 * STRIPE + 3 * SECTOR, SECTOR);
-            byte[] elsewhere = new byte[STRIPE];
-            random.nextBytes(elsewhere);
-            System.arraycopy(elsewhere, 0, model, 20 * STRIPE, STRIPE);
+            byte[] again = new byte[STRIPE];
+            random.nextBytes(again);
+            System.arraycopy(again, 0, model, 12 * STRIPE, STRIPE);
             threads.submit(
                             () -> {
                                 setup.pool.write(
                                         10 * STRIPE + 3 * SECTOR, ByteBuffer.wrap(onTop), false);
-                                setup.pool.write(20 * STRIPE, ByteBuffer.wrap(elsewhere), false);
+                                setup.pool.write(12 * STRIPE, ByteBuffer.wrap(again), false);
                                 return null;
                             })
                     .get(60, TimeUnit.SECONDS);
@@ -186,10 +188,13 @@ class WriteOutTest {
 
             setup.crash.fire();
             gate.open();
-            ExecutionException failed =
-                    assertThrows(ExecutionException.class, () -> sealer.get(60, TimeUnit.SECONDS));
-            assertTrue(failed.getCause() instanceof IOException, failed.toString());
+            // The writers were answered; the lost group breaks the vdev, so the FLUSH that would
+            // have made their data durable reports it.
             assertThrows(IOException.class, setup.pool::flush, "a lost group fails the flush");
+            assertThrows(
+                    IOException.class,
+                    () -> setup.pool.write(0, ByteBuffer.allocate(SECTOR), false),
+                    "and every later request");
             for (Pool pool : setup.imports()) {
                 assertArrayEquals(committed, read(pool, committed.length));
             }
@@ -214,6 +219,7 @@ class WriteOutTest {
             random.nextBytes(first);
             System.arraycopy(first, 0, model, 4 * STRIPE, first.length);
             Future<?> sealer = writeHeldAtTheGate(threads, gate, setup.pool, 4 * STRIPE, first);
+            sealer.get(60, TimeUnit.SECONDS);
             byte[] onTop = new byte[2 * SECTOR];
             random.nextBytes(onTop);
             System.arraycopy(onTop, 0, model, 5 * STRIPE + SECTOR, onTop.length);
@@ -222,11 +228,18 @@ class WriteOutTest {
             Arrays.fill(model, 4 * STRIPE, 5 * STRIPE, (byte) 0);
             long allocatedWhileInFlight = setup.pool.allocatedBytes();
 
+            assertTrue(gate.held() > 0, "the group was still in flight");
+            // The FLUSH waits for the group in flight: the crash below keeps all of it.
+            Future<?> flush =
+                    threads.submit(
+                            () -> {
+                                setup.pool.flush();
+                                return null;
+                            });
             gate.open();
-            sealer.get(60, TimeUnit.SECONDS);
+            flush.get(60, TimeUnit.SECONDS);
             assertEquals(allocatedWhileInFlight, setup.pool.allocatedBytes());
             assertArrayEquals(model, read(setup.pool, model.length));
-            setup.pool.flush();
             setup.crash.fire();
             for (Pool pool : setup.imports()) {
                 assertArrayEquals(model, read(pool, model.length));
@@ -238,7 +251,7 @@ class WriteOutTest {
     }
 
     /**
-     * Starts a write of three stripes on another thread and returns once its write-out of the first
+     * Starts a write of three stripes on another thread and returns once the write-out of the first
      * two (sealed by the third at the dirty limit) is held at the closed gate.
      */
     private static Future<?> writeHeldAtTheGate(
