@@ -91,6 +91,8 @@ class PoolMountIT {
                 () -> Files.exists(pidFile) || !nbdfuse.isAlive(), "nbdfuse serves the volume");
         assertTrue(nbdfuse.isAlive(), Files.readString(services.dir.resolve("nbdfuse.log")));
         loop = run("losetup", "-f", "--show", fuseDir.resolve("volume").toString()).strip();
+        // As `szpool mount` attaches it: the loop device in direct I/O over nbdfuse's file.
+        run("losetup", "--direct-io=on", loop);
         return loop;
     }
 
