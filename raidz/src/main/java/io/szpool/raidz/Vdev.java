@@ -536,16 +536,8 @@ final class Vdev implements AutoCloseable {
                     });
         } catch (RuntimeException e) {
             // The executor refused (the JVM shutting down): fail the group as a write-out would.
-            lock.writeLock().lock();
-            try {
-                if (broken == null) {
-                    broken = new IOException("vdev " + index + ": write-out not started: " + e, e);
-                }
-                inFlight = null;
-                groupDone.signalAll();
-            } finally {
-                lock.writeLock().unlock();
-            }
+            finishWriteOut(
+                    group, new IOException("vdev " + index + ": write-out not started: " + e, e));
         }
     }
 
@@ -1013,6 +1005,17 @@ final class Vdev implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = new IOException("vdev " + index + ": write-out failed: " + e, e);
         }
+        finishWriteOut(group, failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Ends the group in flight: publishes it, or, when its write-out failed (or never started),
+     * breaks the vdev with the failure; then lets the writers waiting for it go on.
+     */
+    private void finishWriteOut(Group group, IOException failure) {
         lock.writeLock().lock();
         try {
             if (failure == null) {
@@ -1024,9 +1027,6 @@ final class Vdev implements AutoCloseable {
             groupDone.signalAll();
         } finally {
             lock.writeLock().unlock();
-        }
-        if (failure != null) {
-            throw failure;
         }
     }
 
