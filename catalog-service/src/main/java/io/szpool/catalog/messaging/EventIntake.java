@@ -53,7 +53,6 @@ public class EventIntake {
     /** A polled batch, whose records may come from several topics. */
     public void take(ConsumerRecords<String, String> records) {
         List<CloudEvent> events = new ArrayList<>(records.count());
-        List<String> payloads = new ArrayList<>(records.count());
         List<ConsumerRecord<String, String>> sources = new ArrayList<>(records.count());
         for (ConsumerRecord<String, String> record : records) {
             try {
@@ -64,14 +63,13 @@ public class EventIntake {
                             event.type() + " does not belong on " + record.topic());
                 }
                 events.add(event);
-                payloads.add(record.value());
                 sources.add(record);
             } catch (RuntimeException e) {
                 deadLetter(record, e);
             }
         }
         if (!events.isEmpty()) {
-            apply(events, payloads, sources);
+            apply(events, sources);
         }
     }
 
@@ -81,12 +79,10 @@ public class EventIntake {
      * transactions instead of n, and a transient failure (a timeout, a lost connection) a few
      * retried halves. The halves go in order, so events of a pool still apply in order.
      */
-    private void apply(
-            List<CloudEvent> events,
-            List<String> payloads,
-            List<ConsumerRecord<String, String>> sources) {
+    private void apply(List<CloudEvent> events, List<ConsumerRecord<String, String>> sources) {
         try {
-            handler.handleAll(events, payloads);
+            // The log keeps each payload as its record carried it.
+            handler.handleAll(events, sources.stream().map(ConsumerRecord::value).toList());
             Map<String, Integer> perTopic = new HashMap<>();
             sources.forEach(r -> perTopic.merge(r.topic(), 1, Integer::sum));
             perTopic.forEach(metrics::consumed);
@@ -97,11 +93,8 @@ public class EventIntake {
             }
             int half = events.size() / 2;
             LOG.debugf(failed, "a batch of %d failed; its halves apart", events.size());
-            apply(events.subList(0, half), payloads.subList(0, half), sources.subList(0, half));
-            apply(
-                    events.subList(half, events.size()),
-                    payloads.subList(half, payloads.size()),
-                    sources.subList(half, sources.size()));
+            apply(events.subList(0, half), sources.subList(0, half));
+            apply(events.subList(half, events.size()), sources.subList(half, sources.size()));
         }
     }
 
