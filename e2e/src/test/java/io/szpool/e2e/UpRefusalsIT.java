@@ -23,6 +23,10 @@ class UpRefusalsIT {
     private static final Path WORK = ProjectLayout.target().resolve("e2e-refusals");
 
     private static Result up(SzpoolRun host, String... more) {
+        return up(host, SzpoolRun.freePortOffset(700), more);
+    }
+
+    private static Result up(SzpoolRun host, int portOffset, String... more) {
         List<String> args =
                 new java.util.ArrayList<>(
                         List.of(
@@ -30,7 +34,7 @@ class UpRefusalsIT {
                                 "--data",
                                 host.data().toString(),
                                 "--port-offset",
-                                "" + SzpoolRun.freePortOffset(700),
+                                "" + portOffset,
                                 "--detach"));
         args.addAll(List.of(more));
         return host.run(args.toArray(String[]::new));
@@ -55,16 +59,52 @@ class UpRefusalsIT {
         int offset = SzpoolRun.freePortOffset(700);
         try (ServerSocket taken =
                 new ServerSocket(8081 + offset, 1, InetAddress.getLoopbackAddress())) {
-            Result r =
-                    host.run(
-                            "up",
-                            "--data",
-                            host.data().toString(),
-                            "--port-offset",
-                            "" + offset,
-                            "--detach");
+            Result r = up(host, offset);
             assertNothingStarted(host, r, 1);
             assertTrue(r.err().contains("port " + (8081 + offset) + " (pool-service)"), r.err());
+        }
+    }
+
+    @Test
+    void aFolderAnotherUpHoldsIsRefusedAndItsClaimKept() throws Exception {
+        SzpoolRun host = new SzpoolRun(WORK.resolve("held"), "refusal-held");
+        Path lock = host.data().resolve("run/up.pid");
+        Files.createDirectories(lock.getParent());
+        Process holder = new ProcessBuilder("sleep", "120").start();
+        try {
+            Files.writeString(lock, holder.pid() + "\n");
+            Result r = up(host);
+            assertEquals(1, r.exit(), r.both());
+            assertEquals(
+                    "szpool up: szpool already runs on "
+                            + host.data().toRealPath()
+                            + " (pid "
+                            + holder.pid()
+                            + "); stop it with: ./szpool down --data "
+                            + host.data().toRealPath(),
+                    r.err().strip());
+            assertEquals(holder.pid() + "\n", Files.readString(lock));
+            assertFalse(Files.exists(host.data().resolve("kafka/broker.pid")));
+        } finally {
+            holder.destroy();
+        }
+    }
+
+    @Test
+    void aClaimLeftByAKilledUpDoesNotBlock() throws Exception {
+        SzpoolRun host = new SzpoolRun(WORK.resolve("stale"), "refusal-stale");
+        Path lock = host.data().resolve("run/up.pid");
+        Files.createDirectories(lock.getParent());
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Files.writeString(lock, gone.pid() + "\n");
+        // A port in use stops this up at its last check, after the stale claim was cleared.
+        int offset = SzpoolRun.freePortOffset(700);
+        try (ServerSocket taken =
+                new ServerSocket(8082 + offset, 1, InetAddress.getLoopbackAddress())) {
+            Result r = up(host, offset);
+            assertNothingStarted(host, r, 1);
+            assertTrue(r.err().contains("port " + (8082 + offset)), r.err());
         }
     }
 
