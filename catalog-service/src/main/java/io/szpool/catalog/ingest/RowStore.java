@@ -25,6 +25,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -39,6 +40,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import org.postgresql.PGConnection;
+import org.postgresql.util.PSQLException;
 
 /**
  * The catalog's write path in SQL: a batch's pool locks, which of its events were applied before,
@@ -427,6 +429,25 @@ public final class RowStore {
                 "host_id, service",
                 "first_seen = least(host_service.first_seen, excluded.first_seen), last_seen ="
                         + " greatest(host_service.last_seen, excluded.last_seen)");
+    }
+
+    /** A statement without parameters or result, such as a savepoint. */
+    public void execute(String sql) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /**
+     * Whether a statement failed because the log already holds one of the events: the unique {@code
+     * event_id} refused it (the event was applied before, or is being applied by a transaction that
+     * has since committed).
+     */
+    public static boolean loggedBefore(SQLException e) {
+        return e instanceof PSQLException p
+                && "23505".equals(p.getSQLState())
+                && p.getServerErrorMessage() != null
+                && "event_log_event_id_key".equals(p.getServerErrorMessage().getConstraint());
     }
 
     /** Numbers for the batch's log entries, in the order given. */
