@@ -1,11 +1,13 @@
 package io.szpool.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.szpool.catalog.event.CatalogEventHandler;
+import io.szpool.catalog.ingest.RowStore;
 import io.szpool.events.CloudEvent;
 import io.szpool.testing.KafkaResource;
 import io.szpool.testing.PostgresResource;
@@ -71,6 +73,37 @@ class BatchConvergenceTest {
             }
             assertEquals(order.size(), applied, "each event applied once in run " + run);
             assertEquals(expected, dump(suffix), "interleaving " + run + " in batches differs");
+        }
+    }
+
+    /**
+     * A batch as large as a backlog's polls: its chunk rows go through the staging table (binary
+     * COPY, then one upsert from it) instead of unnest arrays. Twenty-four histories (288 chunks)
+     * in one batch, each interleaved on its own; every one must give the rows of the history
+     * applied one event at a time, and the batch redelivered (its events found in the log, the
+     * staged writes undone to the savepoint) must change nothing.
+     */
+    @Test
+    void aBatchLargeEnoughToBeStagedGivesTheSameRows() throws Exception {
+        String base = "~" + UUID.randomUUID().toString().substring(0, 8);
+        for (CloudEvent event : new FleetHistory(base + "-0").inOrder()) {
+            handler.handle(event);
+        }
+        String expected = dump(base + "-0");
+
+        Random random = new Random(13);
+        List<CloudEvent> batch = new ArrayList<>();
+        int histories = 24;
+        for (int h = 1; h <= histories; h++) {
+            batch.addAll(
+                    ConvergenceTest.interleave(
+                            new FleetHistory(base + "-s" + h).byTopic(), random));
+        }
+        assertTrue(histories * 12 >= RowStore.STAGE_AT, "the batch's chunk rows are staged");
+        assertEquals(batch.size(), handler.handleAll(batch));
+        assertEquals(0, handler.handleAll(batch), "a redelivered batch changes nothing");
+        for (int h = 1; h <= histories; h++) {
+            assertEquals(expected, dump(base + "-s" + h), "history " + h + " of the staged batch");
         }
     }
 

@@ -17,9 +17,6 @@ import io.szpool.events.PoolEvent.PoolGrown;
 import io.szpool.events.PoolEvent.PoolImported;
 import io.szpool.events.SyncEvent;
 import io.szpool.events.SyncEvent.ChunkSynced;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -40,6 +37,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
 import org.postgresql.util.PSQLException;
 
 /**
@@ -618,17 +616,26 @@ public final class RowStore {
                     col("cataloged_at", "timestamptz", LogRow::catalogedAt));
 
     /**
-     * Every row of a table in one statement. Without {@code key}, the rows are new: {@code COPY}
-     * straight into the table. With it, {@code insert ... select * from unnest(one array per
-     * column) on conflict (KEY) do update}; without {@code update}, the columns outside the key are
-     * overwritten.
+     * From this many rows a table's upsert goes through a staging table ({@link #upsert}). Below
+     * it, the two extra statements would cost more than the arrays they replace: a quiet fleet's
+     * batches are a few events each.
+     */
+    public static final int STAGE_AT = 256;
+
+    /**
+     * Every row of a table in one statement. Without {@code key}, the rows are new: a binary {@code
+     * COPY} straight into the table. With it, {@code insert ... on conflict (KEY) do update};
+     * without {@code update}, the columns outside the key are overwritten. The rows come from
+     * {@code unnest(one array per column)}, or, from {@link #STAGE_AT} rows on, from a temporary
+     * table filled by a binary {@code COPY} in the same transaction.
      *
-     * <p>Why COPY for the new rows: {@code event_log} is the largest write, one row per event, and
-     * escaping every value into array literals (its JSON payloads are all quotes) was the ingest's
-     * largest allocation, a fifth of it (DESIGN.md, "Scale"); COPY's text format escapes only
-     * backslash, tab and line ends. The upserts stay one statement each: through COPY they would
-     * need a staging table and a second round trip per table, which made the small batches of a
-     * quiet fleet (a few events a poll) slower.
+     * <p>Why binary COPY: the event log is the largest write, one row per event, and the chunk
+     * upsert the next, about one row per event too. As array literals (PgJDBC's {@code
+     * createArrayOf}) with every timestamp written as text and parsed again by the server, those
+     * rows were a third of the catalog's CPU samples at fleet size; in the binary format a
+     * timestamp is eight bytes and a string its UTF-8 bytes (DESIGN.md, "Scale"). Round 3 had
+     * dropped a staging table for every batch (text COPY): its two extra statements made the small
+     * batches of a quiet fleet slower, hence the threshold.
      */
     private <R> void upsert(
             String table, List<Column<R>> columns, List<R> rows, String key, String update)
@@ -640,12 +647,36 @@ public final class RowStore {
             copy(table, columns, rows);
             return;
         }
+        boolean staged = rows.size() >= STAGE_AT;
         StringBuilder sql = new StringBuilder("insert into ").append(table).append(" (");
-        sql.append(names(columns)).append(") select * from unnest(");
-        for (int i = 0; i < columns.size(); i++) {
-            sql.append(i == 0 ? "" : ", ").append("?::").append(columns.get(i).type()).append("[]");
+        if (staged) {
+            String stage = "stage_" + table;
+            StringBuilder create =
+                    new StringBuilder("create temp table if not exists ")
+                            .append(stage)
+                            .append(" (");
+            for (int i = 0; i < columns.size(); i++) {
+                Column<R> c = columns.get(i);
+                create.append(i == 0 ? "" : ", ").append(c.name()).append(' ').append(c.type());
+            }
+            // Emptied by every commit (and rollback): each batch finds it empty.
+            execute(create.append(") on commit delete rows").toString());
+            copy(stage, columns, rows);
+            // A heap filled after it was emptied is read back in the order it was written:
+            // the rows stay in key order, so concurrent batches lock shared rows in one order.
+            sql.append(names(columns)).append(") select ").append(names(columns));
+            sql.append(" from ").append(stage);
+        } else {
+            sql.append(names(columns)).append(") select * from unnest(");
+            for (int i = 0; i < columns.size(); i++) {
+                sql.append(i == 0 ? "" : ", ")
+                        .append("?::")
+                        .append(columns.get(i).type())
+                        .append("[]");
+            }
+            sql.append(')');
         }
-        sql.append(") on conflict (").append(key).append(") do update set ");
+        sql.append(" on conflict (").append(key).append(") do update set ");
         if (update != null) {
             sql.append(update);
         } else {
@@ -659,61 +690,57 @@ public final class RowStore {
             sql.append(String.join(", ", sets));
         }
         try (PreparedStatement s = db.prepareStatement(sql.toString())) {
-            for (int i = 0; i < columns.size(); i++) {
-                Column<R> c = columns.get(i);
-                s.setArray(i + 1, array(c.type(), rows, c.value()));
+            if (!staged) {
+                for (int i = 0; i < columns.size(); i++) {
+                    Column<R> c = columns.get(i);
+                    s.setArray(i + 1, array(c.type(), rows, c.value()));
+                }
             }
             s.executeUpdate();
         }
     }
 
-    /** {@code COPY table (columns) FROM STDIN}, text format, the rows in the order given. */
+    /** {@code COPY table (columns) FROM STDIN}, binary format, the rows in the order given. */
     private <R> void copy(String table, List<Column<R>> columns, List<R> rows) throws SQLException {
-        StringBuilder text = new StringBuilder(rows.size() * columns.size() * 16);
+        BinaryRows data = new BinaryRows(rows.size() * columns.size() * 24);
         for (R row : rows) {
-            for (int i = 0; i < columns.size(); i++) {
-                if (i > 0) {
-                    text.append('\t');
-                }
-                copyValue(text, columns.get(i).value().apply(row));
+            data.row(columns.size());
+            for (Column<R> c : columns) {
+                field(data, c.type(), c.value().apply(row));
             }
-            text.append('\n');
         }
-        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = data.finish();
+        CopyIn copy =
+                db.unwrap(PGConnection.class)
+                        .getCopyAPI()
+                        .copyIn(
+                                "copy "
+                                        + table
+                                        + " ("
+                                        + names(columns)
+                                        + ") from stdin (format binary)");
         try {
-            db.unwrap(PGConnection.class)
-                    .getCopyAPI()
-                    .copyIn(
-                            "copy " + table + " (" + names(columns) + ") from stdin",
-                            new ByteArrayInputStream(bytes));
-        } catch (IOException e) {
-            throw new SQLException("cannot copy rows into " + table, e);
+            copy.writeToCopy(bytes, 0, data.length());
+            copy.endCopy();
+        } finally {
+            if (copy.isActive()) {
+                copy.cancelCopy();
+            }
         }
     }
 
-    // COPY's text format: \N is null; backslash, tab, newline and carriage return are escaped.
-    // Timestamps go as ISO-8601, which timestamptz reads.
-    private static void copyValue(StringBuilder text, Object value) {
+    // Each value in the binary form of its column's type; text and json are their UTF-8 bytes.
+    private static void field(BinaryRows data, String type, Object value) {
         if (value == null) {
-            text.append("\\N");
-        } else if (value instanceof Boolean b) {
-            text.append(b ? 't' : 'f');
-        } else if (value instanceof Number) {
-            text.append(value);
-        } else if (value instanceof Instant t) {
-            iso(text, t);
-        } else {
-            String s = value.toString();
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '\\' -> text.append("\\\\");
-                    case '\t' -> text.append("\\t");
-                    case '\n' -> text.append("\\n");
-                    case '\r' -> text.append("\\r");
-                    default -> text.append(c);
-                }
-            }
+            data.nul();
+            return;
+        }
+        switch (type) {
+            case "int4" -> data.int4(((Number) value).intValue());
+            case "int8" -> data.int8(((Number) value).longValue());
+            case "bool" -> data.bool((Boolean) value);
+            case "timestamptz" -> data.timestamp((Instant) value);
+            default -> data.text(value.toString());
         }
     }
 
