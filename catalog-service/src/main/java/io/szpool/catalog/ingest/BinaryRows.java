@@ -1,15 +1,18 @@
 package io.szpool.catalog.ingest;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.time.Instant;
-import java.util.Arrays;
+import org.postgresql.copy.CopyIn;
 
 /**
- * Rows in PostgreSQL's binary {@code COPY} format, built in one growing byte array: integers,
- * booleans and timestamps go as the server keeps them (big-endian, timestamps as microseconds since
- * 2000-01-01 UTC), text as its UTF-8 bytes. Nothing is formatted as text on the way and nothing is
- * parsed on the server: the write path's timestamps as text and PgJDBC's array literals were a
- * third of the catalog's CPU samples at fleet size (DESIGN.md, "Scale").
+ * Rows in PostgreSQL's binary {@code COPY} format, streamed to a running {@code COPY ... FROM STDIN
+ * (FORMAT BINARY)} through one small buffer: integers, booleans and timestamps go as the server
+ * keeps them (big-endian, timestamps as microseconds since 2000-01-01 UTC), text as its UTF-8
+ * bytes. Nothing is formatted as text on the way and nothing is parsed on the server: the write
+ * path's timestamps as text and PgJDBC's array literals were a third of the catalog's CPU samples
+ * at fleet size. The buffer is sent whenever it fills, so a batch's rows never sit in one large
+ * array (DESIGN.md, "Scale").
  */
 final class BinaryRows {
     private static final byte[] SIGNATURE = {
@@ -19,51 +22,52 @@ final class BinaryRows {
     /** 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix seconds. */
     private static final long PG_EPOCH_SECONDS = 946_684_800L;
 
-    private byte[] buf;
+    private static final int BUFFER = 64 * 1024;
+
+    private final CopyIn copy;
+    private final byte[] buf = new byte[BUFFER];
     private int len;
 
-    BinaryRows(int expectedBytes) {
-        buf = new byte[Math.max(64, expectedBytes)];
-        write(SIGNATURE, 0, SIGNATURE.length);
-        int32(0); // flags: no OIDs
-        int32(0); // no header extension
+    BinaryRows(CopyIn copy) {
+        this.copy = copy;
+        System.arraycopy(SIGNATURE, 0, buf, 0, SIGNATURE.length);
+        len = SIGNATURE.length;
+        putInt32(0); // flags: no OIDs
+        putInt32(0); // no header extension
     }
 
     /** Starts a row of {@code fields} fields. */
-    void row(int fields) {
-        int16(fields);
+    void row(int fields) throws SQLException {
+        room(2);
+        putInt16(fields);
     }
 
-    void nul() {
-        int32(-1);
+    void nul() throws SQLException {
+        room(4);
+        putInt32(-1);
     }
 
-    void int2(int v) {
-        int32(2);
-        int16(v);
+    void int4(int v) throws SQLException {
+        room(8);
+        putInt32(4);
+        putInt32(v);
     }
 
-    void int4(int v) {
-        int32(4);
-        int32(v);
+    void int8(long v) throws SQLException {
+        room(12);
+        putInt32(8);
+        putInt32((int) (v >>> 32));
+        putInt32((int) v);
     }
 
-    void int8(long v) {
-        int32(8);
-        ensure(8);
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            buf[len++] = (byte) (v >>> shift);
-        }
-    }
-
-    void bool(boolean v) {
-        int32(1);
-        ensure(1);
+    void bool(boolean v) throws SQLException {
+        room(5);
+        putInt32(1);
         buf[len++] = (byte) (v ? 1 : 0);
     }
 
     /** A timestamptz: microseconds since PostgreSQL's epoch (sub-microsecond digits dropped). */
-    void timestamp(Instant t) {
+    void timestamp(Instant t) throws SQLException {
         int8(
                 Math.addExact(
                         Math.multiplyExact(t.getEpochSecond() - PG_EPOCH_SECONDS, 1_000_000L),
@@ -71,63 +75,68 @@ final class BinaryRows {
     }
 
     /** Text, varchar or json: the UTF-8 bytes, copied straight when the text is ASCII. */
-    void text(String s) {
+    void text(String s) throws SQLException {
         int n = s.length();
-        ensure(4 + n);
-        int start = len;
-        len += 4;
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x80) {
+        if (4 + n <= BUFFER) {
+            room(4 + n);
+            int start = len;
+            len += 4;
+            boolean ascii = true;
+            for (int i = 0; i < n && ascii; i++) {
+                char c = s.charAt(i);
+                ascii = c < 0x80;
+                buf[len++] = (byte) c;
+            }
+            if (ascii) {
                 len = start;
-                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-                int32(utf8.length);
-                write(utf8, 0, utf8.length);
+                putInt32(n);
+                len += n;
                 return;
             }
-            buf[len++] = (byte) c;
+            len = start;
         }
-        putInt32(start, n);
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        room(4);
+        putInt32(utf8.length);
+        if (utf8.length <= BUFFER - len) {
+            System.arraycopy(utf8, 0, buf, len, utf8.length);
+            len += utf8.length;
+        } else {
+            flush();
+            copy.writeToCopy(utf8, 0, utf8.length);
+        }
     }
 
-    /** Ends the data: the trailer, and the bytes to send. */
-    byte[] finish() {
-        int16(-1);
-        return buf;
+    /** Sends the trailer and what is left, and ends the COPY. */
+    void finish() throws SQLException {
+        room(2);
+        putInt16(-1);
+        flush();
+        copy.endCopy();
     }
 
-    int length() {
-        return len;
+    private void room(int n) throws SQLException {
+        if (len + n > BUFFER) {
+            flush();
+        }
     }
 
-    private void int16(int v) {
-        ensure(2);
+    private void flush() throws SQLException {
+        if (len > 0) {
+            copy.writeToCopy(buf, 0, len);
+            len = 0;
+        }
+    }
+
+    private void putInt16(int v) {
         buf[len++] = (byte) (v >>> 8);
         buf[len++] = (byte) v;
     }
 
-    private void int32(int v) {
-        ensure(4);
-        putInt32(len, v);
-        len += 4;
-    }
-
-    private void putInt32(int at, int v) {
-        buf[at] = (byte) (v >>> 24);
-        buf[at + 1] = (byte) (v >>> 16);
-        buf[at + 2] = (byte) (v >>> 8);
-        buf[at + 3] = (byte) v;
-    }
-
-    private void write(byte[] bytes, int off, int n) {
-        ensure(n);
-        System.arraycopy(bytes, off, buf, len, n);
-        len += n;
-    }
-
-    private void ensure(int n) {
-        if (len + n > buf.length) {
-            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
-        }
+    private void putInt32(int v) {
+        buf[len++] = (byte) (v >>> 24);
+        buf[len++] = (byte) (v >>> 16);
+        buf[len++] = (byte) (v >>> 8);
+        buf[len++] = (byte) v;
     }
 }

@@ -702,14 +702,6 @@ public final class RowStore {
 
     /** {@code COPY table (columns) FROM STDIN}, binary format, the rows in the order given. */
     private <R> void copy(String table, List<Column<R>> columns, List<R> rows) throws SQLException {
-        BinaryRows data = new BinaryRows(rows.size() * columns.size() * 24);
-        for (R row : rows) {
-            data.row(columns.size());
-            for (Column<R> c : columns) {
-                field(data, c.type(), c.value().apply(row));
-            }
-        }
-        byte[] bytes = data.finish();
         CopyIn copy =
                 db.unwrap(PGConnection.class)
                         .getCopyAPI()
@@ -720,8 +712,14 @@ public final class RowStore {
                                         + names(columns)
                                         + ") from stdin (format binary)");
         try {
-            copy.writeToCopy(bytes, 0, data.length());
-            copy.endCopy();
+            BinaryRows data = new BinaryRows(copy);
+            for (R row : rows) {
+                data.row(columns.size());
+                for (Column<R> c : columns) {
+                    field(data, c.type(), c.value().apply(row));
+                }
+            }
+            data.finish();
         } finally {
             if (copy.isActive()) {
                 copy.cancelCopy();
@@ -730,7 +728,7 @@ public final class RowStore {
     }
 
     // Each value in the binary form of its column's type; text and json are their UTF-8 bytes.
-    private static void field(BinaryRows data, String type, Object value) {
+    private static void field(BinaryRows data, String type, Object value) throws SQLException {
         if (value == null) {
             data.nul();
             return;
