@@ -43,10 +43,10 @@ import org.postgresql.util.PSQLException;
 /**
  * The catalog's write path in SQL: a batch's pool locks, which of its events were applied before,
  * the rows its events touch (one query per table), and those rows written back (one statement per
- * table, {@code insert ... select from unnest(arrays) on conflict do update}). Plain JDBC on the
- * transaction's connection, because Hibernate would send one statement per row: a row's final
- * values are computed in memory under the batch's pool locks, so each table's write is one
- * multi-row upsert that overwrites them.
+ * table, {@code insert ... on conflict do update} from unnest arrays or, for large batches, a
+ * staging table; new rows by binary COPY). Plain JDBC on the transaction's connection, because
+ * Hibernate would send one statement per row: a row's final values are computed in memory under the
+ * batch's pool locks, so each table's write is one multi-row upsert that overwrites them.
  */
 public final class RowStore {
     private final Connection db;
