@@ -3,9 +3,16 @@
 const DAY_MS = 24 * 3600 * 1000;
 const SILENT_MS = 15 * 60 * 1000;
 const CAPACITY_ALERT = 80; // percent, as pool-service's default capacity alert
-const CHARTED_POOLS = 12; // each charted pool costs two requests per refresh
-const MAX_CHUNKS = 3000;
+// Every view is bounded whatever the fleet's size: a 10,000-pool fleet is a summary (counts from
+// /api/summary), a page of pools (those needing attention first) and the chunks of that page.
+// Pools per page (?pools=N, 1 to 100, for a bigger screen); each costs two requests (detail,
+// generations) when it changed.
+const PAGE = Math.min(100, Math.max(1, Number(new URLSearchParams(location.search).get("pools")) || 12));
+const HOSTS_SHOWN = 50;
+const CELLS_PER_POOL = 240; // chunk cells drawn per pool; a bigger pool says how many more
 const MAX_ALERTS = 24;
+const FEED_SIZE = 200;
+const MIN_REFRESH_MS = 1000; // an ingesting fleet sends thousands of events a second
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
   const e = document.createElement(tag);
@@ -30,28 +37,36 @@ const ago = (t) => {
   return Math.round(s / 86400) + " d ago";
 };
 
+// Aborted when the page goes away, so a navigation does not leave the service working for a page
+// nobody will see (the browser closes the connections; the service then stops writing).
+const leaving = new AbortController();
+
 async function json(path) {
-  const r = await fetch(path);
+  const r = await fetch(path, { signal: leaving.signal });
   if (!r.ok) throw new Error(path + ": " + r.status);
   return r.json();
 }
 
 const details = new Map(); // poolId -> {detail, generations, updatedAt}
+let page = 0;
+let pageCount = 1;
 
+// Each part is drawn as soon as its answer is in; the pools and their chunks wait for the details.
 async function refresh() {
-  const [hosts, pools, chunks] = await Promise.all([
-    json("/api/hosts"), json("/api/pools"), json("/api/chunks?limit=" + MAX_CHUNKS),
-  ]);
-  // Pools that need attention first, then the fullest.
-  const rank = (p) => (alerting(p) ? 1000 : 0) + (p.usedPercent || 0);
-  pools.sort((a, b) => rank(b) - rank(a) || a.poolId.localeCompare(b.poolId));
-  const live = pools.filter((p) => p.state !== "destroyed");
-  await Promise.all(live.slice(0, CHARTED_POOLS).map(loadDetail));
-  renderSummary(hosts, live, chunks);
-  renderAlerts(hosts, live, chunks);
-  renderHosts(hosts);
-  renderPools(live);
-  renderChunks(chunks);
+  const summary = json("/api/summary").then((s) => { renderSummary(s); return s; });
+  const hosts = Promise.all([json("/api/hosts?limit=" + HOSTS_SHOWN), summary])
+    .then(([h, s]) => { renderHosts(h, s); return h; });
+  const silent = json("/api/hosts?notSeenFor=PT15M&limit=" + MAX_ALERTS);
+  const faulted = json("/api/chunks?state=faulted&limit=4");
+  const pools = json(`/api/pools?order=attention&limit=${PAGE}&offset=${page * PAGE}`).then(async (ps) => {
+    const live = ps.filter((p) => p.state !== "destroyed");
+    await Promise.all(live.map(loadDetail));
+    return live;
+  });
+  const [s, , quiet, bad, live] = await Promise.all([summary, hosts, silent, faulted, pools]);
+  renderAlerts(s, quiet, live, bad);
+  renderPools(live, s);
+  renderChunks(live);
 }
 
 function alerting(p) {
@@ -68,14 +83,33 @@ async function loadDetail(p) {
   details.set(p.poolId, { detail, generations, updatedAt: p.updatedAt });
 }
 
-function renderSummary(hosts, pools, chunks) {
-  const total = pools.reduce((s, p) => s + (p.sizeBytes || 0), 0);
-  const used = pools.reduce((s, p) => s + (p.allocatedBytes || 0), 0);
-  $("#summary").textContent = `${hosts.length} hosts · ${pools.length} pools · ` +
-    `${chunks.length}${chunks.length >= MAX_CHUNKS ? "+" : ""} chunks · ${size(used)} of ${size(total)} allocated`;
+const count = (n) => Number(n || 0).toLocaleString("en");
+
+function tile(key, n, label, level) {
+  return el("div", { class: "tile" + (n > 0 && level ? " " + level : ""), "data-count": key },
+    el("b", {}, count(n)), el("span", {}, label));
 }
 
-function renderAlerts(hosts, pools, chunks) {
+function renderSummary(s) {
+  const h = s.pools.byHealth || {}, st = s.chunks.byState || {};
+  $("#summary").textContent = `${count(s.hosts.total)} hosts · ${count(s.pools.total)} pools · ` +
+    `${count(s.chunks.total)} chunks · ${size(s.pools.allocatedBytes)} of ${size(s.pools.sizeBytes)} allocated`;
+  const unhealthy = Object.entries(h).filter(([k]) => k !== "ONLINE");
+  $("#fleet").replaceChildren(
+    tile("hosts", s.hosts.total, "hosts"),
+    tile("hosts-silent", s.hosts.notSeen, "hosts silent 15 min", "warn"),
+    tile("pools", s.pools.total, "pools"),
+    tile("pools-ONLINE", h.ONLINE, "ONLINE"),
+    ...unhealthy.map(([k, n]) => tile("pools-" + k, n, k, k === "DEGRADED" ? "warn" : "bad")),
+    tile("pools-above", s.pools.aboveThreshold, `pools ≥ ${s.thresholds.minUsedPercent}% used`, "warn"),
+    tile("pools-sync-lagging", s.pools.syncLagging, "pools not backed up for a day", "warn"),
+    tile("chunks", s.chunks.total, "chunks"),
+    ...["provisioned", "attached", "in-pool", "faulted", "destroyed"].map((k) =>
+      tile("chunks-" + k, st[k], k, k === "faulted" ? "bad" : null)),
+    tile("chunks-unsynced", s.chunks.unsynced, "chunks not backed up for a day", "warn"));
+}
+
+function renderAlerts(s, silent, pools, faulted) {
   const items = [];
   const now = Date.now();
   for (const p of pools) {
@@ -93,32 +127,47 @@ function renderAlerts(hosts, pools, chunks) {
         `${name}: last backup ${ago(p.lastSyncedAt)}`));
     }
   }
-  const faulted = chunks.filter((c) => c.state === "faulted");
-  if (faulted.length) {
+  const nFaulted = (s.chunks.byState || {}).faulted || 0;
+  if (nFaulted) {
     items.push(el("li", { class: "bad", "data-alert": "faulted" },
-      `${faulted.length} faulted chunk${faulted.length > 1 ? "s" : ""}: ${faulted.slice(0, 4).map((c) => c.chunkId).join(", ")}`));
+      `${count(nFaulted)} faulted chunk${nFaulted > 1 ? "s" : ""}: ${faulted.map((c) => c.chunkId).join(", ")}` +
+      (nFaulted > faulted.length ? ", …" : "")));
   }
-  for (const h of hosts) {
-    if (now - Date.parse(h.lastSeen) > SILENT_MS) {
-      items.push(el("li", { "data-alert": "silent", "data-host": h.hostId }, `host ${h.hostId} silent since ${ago(h.lastSeen)}`));
-    }
+  for (const h of silent) {
+    items.push(el("li", { "data-alert": "silent", "data-host": h.hostId }, `host ${h.hostId} silent since ${ago(h.lastSeen)}`));
   }
-  // A whole fleet in trouble would bury the page; the first ones and a count are enough here.
+  // The page shows a page of pools; the counts say how many more the fleet has.
+  const onPage = (pred) => pools.filter(pred).length;
+  const more = [
+    [s.pools.aboveThreshold - onPage((p) => (p.usedPercent || 0) >= CAPACITY_ALERT), `pools ≥ ${s.thresholds.minUsedPercent}% used`],
+    [s.pools.total - ((s.pools.byHealth || {}).ONLINE || 0) - onPage((p) => p.health && p.health !== "ONLINE"), "pools not ONLINE"],
+    [s.pools.syncLagging - onPage((p) => p.lastSyncedAt == null || now - Date.parse(p.lastSyncedAt) > DAY_MS), "pools not backed up for a day"],
+    [s.hosts.notSeen - silent.length, "silent hosts"],
+  ].filter(([n]) => n > 0).map(([n, what]) => `${count(n)} more ${what}`);
+  // A whole fleet in trouble would bury the page; the first ones and the counts are enough here.
   const shown = items.slice(0, MAX_ALERTS);
-  if (items.length > MAX_ALERTS) shown.push(el("li", { class: "more" }, `and ${items.length - MAX_ALERTS} more`));
-  $("#alerts").replaceChildren(...(items.length ? shown : [el("li", { class: "none" }, "none")]));
+  if (items.length > MAX_ALERTS) more.unshift(`${items.length - MAX_ALERTS} more on this page`);
+  if (more.length) shown.push(el("li", { class: "more" }, more.join(" · ")));
+  $("#alerts").replaceChildren(...(shown.length ? shown : [el("li", { class: "none" }, "none")]));
 }
 
-function renderHosts(hosts) {
+function renderHosts(hosts, s) {
   const now = Date.now();
+  $("#hosts-count").textContent = s.hosts.total > hosts.length ? `first ${hosts.length} of ${count(s.hosts.total)}` : "";
   $("#hosts tbody").replaceChildren(...hosts.map((h) =>
     el("tr", { "data-host": h.hostId, class: now - Date.parse(h.lastSeen) > SILENT_MS ? "silent" : "" },
       el("td", {}, h.hostId), el("td", { title: h.lastSeen }, ago(h.lastSeen)),
       el("td", {}, h.services.map((s) => s.service.replace("-service", "")).join(", ")))));
 }
 
-function renderPools(pools) {
-  $("#pools").replaceChildren(...pools.slice(0, CHARTED_POOLS).map((p) => {
+function renderPools(pools, s) {
+  pageCount = Math.max(1, Math.ceil(s.pools.total / PAGE));
+  const first = page * PAGE;
+  $("#page").textContent = pools.length
+    ? `${count(first + 1)}–${count(first + pools.length)} of ${count(s.pools.total)}` : `none of ${count(s.pools.total)}`;
+  $("#prev").disabled = page === 0;
+  $("#next").disabled = page + 1 >= pageCount;
+  $("#pools").replaceChildren(...pools.map((p) => {
     const used = p.usedPercent == null ? 0 : p.usedPercent;
     const card = el("div", { class: "pool", "data-pool": p.poolId },
       el("div", { class: "title" }, el("b", {}, p.name || p.poolId),
@@ -136,8 +185,6 @@ function renderPools(pools) {
     }
     return card;
   }));
-  const rest = pools.length - CHARTED_POOLS;
-  if (rest > 0) $("#pools").append(el("div", { id: "more" }, `and ${rest} more pools (see /api/pools)`));
 }
 
 // Size over time as a step area (creation, then each growth), backups as dots below it; the time
@@ -174,18 +221,21 @@ function chartSvg(p, detail, generations) {
     (generations.length ? dots : `<text x="6" y="58">no backup yet</text>`) + `</svg>`;
 }
 
-function renderChunks(chunks) {
+// The chunks of the pools on this page (from their details), at most CELLS_PER_POOL cells each.
+function renderChunks(pools) {
   const now = Date.now();
-  const byPool = new Map();
-  chunks.forEach((c) => { if (!byPool.has(c.poolId)) byPool.set(c.poolId, []); byPool.get(c.poolId).push(c); });
-  $("#chunks").replaceChildren(...[...byPool.entries()].map(([pool, cs]) =>
-    el("div", { class: "group", "data-pool": pool }, el("span", { class: "label" }, `${pool} (${cs.length})`),
-      el("div", { class: "cells" }, ...cs.map((c) => {
+  $("#chunks").replaceChildren(...pools.filter((p) => details.has(p.poolId)).map((p) => {
+    const cs = details.get(p.poolId).detail.chunks;
+    const group = el("div", { class: "group", "data-pool": p.poolId }, el("span", { class: "label" }, `${p.name || p.poolId} (${cs.length})`),
+      el("div", { class: "cells" }, ...cs.slice(0, CELLS_PER_POOL).map((c) => {
         // A chunk's newest copy on a target (or, never copied, the chunk itself) is over a day old.
         const stale = c.state !== "destroyed" && now - Date.parse(c.lastSyncedAt || c.createdAt) > DAY_MS;
         return el("span", { class: `chunk ${c.state}${stale ? " stale" : ""}`, "data-chunk": c.chunkId,
           title: `${c.chunkId}: ${c.state}, ${size(c.sizeBytes)}, backed up ${ago(c.lastSyncedAt)}` });
-      })))));
+      })));
+    if (cs.length > CELLS_PER_POOL) group.append(el("span", { class: "more-cells" }, `and ${cs.length - CELLS_PER_POOL} more`));
+    return group;
+  }));
 }
 
 function legend() {
@@ -194,27 +244,60 @@ function legend() {
   el("span", {}, el("span", { class: "chunk in-pool stale" }), "not backed up for a day"));
 }
 
-let pending = null;
+// One refresh at a time and at most one a second; events that arrive meanwhile ask for one more.
+let running = false, again = false, last = 0;
 function refreshSoon() {
-  if (!pending) pending = setTimeout(() => { pending = null; refresh().catch(showError); }, 300);
+  if (running) { again = true; return; }
+  running = true;
+  setTimeout(() => {
+    last = Date.now();
+    refresh().catch(showError).finally(() => {
+      running = false;
+      if (again) { again = false; refreshSoon(); }
+    });
+  }, Math.max(300, last + MIN_REFRESH_MS - Date.now()));
 }
-function showError(e) { $("#status").textContent = "error: " + e.message; $("#status").className = "status"; }
+function showError(e) {
+  if (leaving.signal.aborted) return;
+  $("#status").textContent = "error: " + e.message; $("#status").className = "status";
+}
+
+// The live feed: events are drawn once per frame, the newest FEED_SIZE of them, so a fleet that
+// catalogs thousands a second does not rebuild the list thousands of times.
+let arrived = [];
+function drawFeed() {
+  const feed = $("#feed");
+  const fresh = arrived.slice(-FEED_SIZE).reverse().map((e) =>
+    el("li", { class: "fresh", "data-type": e.type, "data-event": e.id, title: e.source },
+      new Date(e.time).toLocaleTimeString() + " ", el("span", { class: "type" }, e.type.replace("io.szpool.", "")),
+      ` ${e.poolId} ${e.hostId || ""}`));
+  arrived = [];
+  feed.prepend(...fresh);
+  while (feed.children.length > FEED_SIZE) feed.lastChild.remove();
+}
 
 function follow() {
   const source = new EventSource("/api/events/stream");
   source.onopen = () => { $("#status").textContent = "live"; $("#status").className = "status live"; };
   source.onerror = () => { $("#status").textContent = "reconnecting…"; $("#status").className = "status"; };
   source.onmessage = (m) => {
-    const e = JSON.parse(m.data);
-    const feed = $("#feed");
-    feed.prepend(el("li", { class: "fresh", "data-type": e.type, "data-event": e.id, title: e.source },
-      new Date(e.time).toLocaleTimeString() + " ", el("span", { class: "type" }, e.type.replace("io.szpool.", "")),
-      ` ${e.poolId} ${e.hostId || ""}`));
-    while (feed.children.length > 200) feed.lastChild.remove();
+    if (!arrived.length) requestAnimationFrame(drawFeed);
+    arrived.push(JSON.parse(m.data));
+    // A hidden page gets no frames; what it would not draw anyway is dropped.
+    if (arrived.length > 2 * FEED_SIZE) arrived = arrived.slice(-FEED_SIZE);
     refreshSoon();
   };
+  return source;
+}
+
+function turn(by) {
+  page = Math.min(pageCount - 1, Math.max(0, page + by));
+  refresh().catch(showError);
 }
 
 legend();
+$("#prev").onclick = () => turn(-1);
+$("#next").onclick = () => turn(1);
 refresh().then(() => { window.szpoolFirstRender = performance.now(); }).catch(showError);
-follow();
+const stream = follow();
+window.addEventListener("pagehide", () => { leaving.abort(); stream.close(); });

@@ -343,6 +343,23 @@ class CatalogApiTest {
                 "/api/pools/tank/generations?limit=5|unknown query parameter 'limit'",
                 "/api/events?cursor=5|unknown query parameter 'cursor'",
                 "/api/events/stream?pools=x|unknown query parameter 'pools'",
+                // What the dashboard reads (DashboardApiTest).
+                "/api/summary?minUsedPercent=101|minUsedPercent must be a whole number from 0 to"
+                        + " 100",
+                "/api/summary?notSeenFor=soon|notSeenFor must be an ISO-8601 duration",
+                "/api/summary?syncLagOver=P1X|syncLagOver must be an ISO-8601 duration",
+                "/api/summary?unsyncedFor=-P1D|unsyncedFor must be an ISO-8601 duration",
+                "/api/summary?pool=tank|unknown query parameter 'pool'; this endpoint takes"
+                        + " minUsedPercent, notSeenFor, syncLagOver, unsyncedFor",
+                "/api/pools?order=fullest|order must be id or attention, was 'fullest'",
+                "/api/pools?limit=0|limit must be a whole number from 1 to 10000",
+                "/api/pools?limit=10001|limit must be a whole number from 1 to 10000",
+                "/api/pools?offset=-1|offset must be a whole number",
+                "/api/pools?offset=first|offset must be a whole number",
+                "/api/pools?page=2|unknown query parameter 'page'; this endpoint takes host, limit,"
+                        + " minUsedPercent, offset, order, syncLagOver",
+                "/api/hosts?limit=all|limit must be a whole number from 1 to 10000",
+                "/api/hosts?offset=5|unknown query parameter 'offset'",
             })
     void badQueryParametersGetProblemDetails(String path, String reason) {
         given().get(path)

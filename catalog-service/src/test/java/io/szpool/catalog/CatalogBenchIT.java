@@ -141,20 +141,7 @@ class CatalogBenchIT {
                 produceSeconds,
                 total / produceSeconds);
 
-        Map<String, String> config =
-                Map.of(
-                        "kafka.bootstrap.servers",
-                        bootstrap,
-                        "quarkus.datasource.jdbc.url",
-                        url,
-                        "quarkus.datasource.username",
-                        pg.user(),
-                        "quarkus.datasource.password",
-                        pg.password(),
-                        "mp.messaging.incoming.fleet-events.group.id",
-                        "bench-" + run,
-                        "mp.messaging.incoming.commands.group.id",
-                        "bench-" + run);
+        Map<String, String> config = catalogConfig(bootstrap, url, pg, "bench-" + run);
         double ingest;
         try (Connection db = DriverManager.getConnection(url, pg.user(), pg.password())) {
             long start = System.nanoTime();
@@ -756,45 +743,29 @@ class CatalogBenchIT {
         }
     }
 
-    /** The dashboard's first paint and first full render in Chromium, p50 and p99 of loads. */
+    /** The packaged catalog's properties: this broker, this database, its own consumer group. */
+    static Map<String, String> catalogConfig(
+            String bootstrap, String url, Postgres pg, String group) {
+        return Map.of(
+                "kafka.bootstrap.servers",
+                bootstrap,
+                "quarkus.datasource.jdbc.url",
+                url,
+                "quarkus.datasource.username",
+                pg.user(),
+                "quarkus.datasource.password",
+                pg.password(),
+                "mp.messaging.incoming.fleet-events.group.id",
+                group,
+                "mp.messaging.incoming.commands.group.id",
+                group);
+    }
+
+    /**
+     * The dashboard's first paint and first full render in Chromium, p50 and p99 of loads, next to
+     * the same files from a static server (DashboardPaint).
+     */
     private static void firstPaint(PrintStream out, int port, int loads) throws Exception {
-        if (!Chromium.available()) {
-            out.println("dashboard first paint: skipped, " + Chromium.BINARY + " is not installed");
-            return;
-        }
-        List<Double> paint = new ArrayList<>();
-        List<Double> render = new ArrayList<>();
-        try (Chromium browser = Chromium.start(1400, 1000)) {
-            for (int i = 0; i < loads; i++) {
-                browser.navigate("http://127.0.0.1:" + port + "/?load=" + i);
-                long deadline = System.nanoTime() + 120_000_000_000L;
-                while (!browser.evalTrue(
-                        "typeof window.szpoolFirstRender === 'number' && location.search === '?load="
-                                + i
-                                + "'")) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("the dashboard did not render");
-                    }
-                    Thread.sleep(50);
-                }
-                paint.add(
-                        browser.eval(
-                                        "performance.getEntriesByName('first-contentful-paint')[0]"
-                                                + ".startTime")
-                                .asDouble());
-                render.add(browser.eval("window.szpoolFirstRender").asDouble());
-            }
-        }
-        Collections.sort(paint);
-        Collections.sort(render);
-        out.printf(
-                Locale.ROOT,
-                "dashboard in Chromium over %d loads: first contentful paint p50 %.0f ms, p99 %.0f"
-                        + " ms; fleet rendered (hosts, pools, chunks) p50 %.0f ms, p99 %.0f ms%n",
-                loads,
-                paint.get(loads / 2),
-                paint.get(Math.min(loads - 1, (int) Math.ceil(loads * 0.99) - 1)),
-                render.get(loads / 2),
-                render.get(Math.min(loads - 1, (int) Math.ceil(loads * 0.99) - 1)));
+        DashboardPaint.measure(out, port, loads);
     }
 }

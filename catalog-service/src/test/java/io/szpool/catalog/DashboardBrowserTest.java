@@ -61,7 +61,9 @@ class DashboardBrowserTest {
         String site = "http://127.0.0.1:" + root.getPort() + "/";
 
         try (Chromium browser = Chromium.start(1400, 1100)) {
-            browser.navigate(site);
+            // Pools from the other test classes share this catalog, several of them DEGRADED (and
+            // so ranked before the new pool); a page of 100 keeps this test's pools on the first.
+            browser.navigate(site + "?pools=100");
             browser.await(
                     "hosts, pools and chunks rendered",
                     WAIT,
@@ -86,6 +88,42 @@ class DashboardBrowserTest {
                                             + " && document.querySelector('#status').textContent === 'live'"));
             // Marks this page: after the events below it must still be the same page, not a reload.
             browser.eval("window.szpoolSamePage = 'yes'");
+            // The first paint needs nothing but the page: no stylesheet or script it loaded held
+            // rendering back (Chromium's resource timing says which did), and it did paint.
+            assertEquals(
+                    "[]",
+                    browser.eval(
+                                    "JSON.stringify(performance.getEntriesByType('resource')"
+                                            + ".filter(r => r.renderBlockingStatus === 'blocking')"
+                                            + ".map(r => r.name))")
+                            .asText());
+            assertEquals(
+                    "[\"dashboard.css\",\"dashboard.js\"]",
+                    browser.eval(
+                                    "JSON.stringify(performance.getEntriesByType('resource')"
+                                            + ".map(r => r.name.split('/').pop())"
+                                            + ".filter(n => /^dashboard/.test(n)).sort())")
+                            .asText(),
+                    "the page's own files are among its resources, so the check above saw them");
+            assertTrue(
+                    browser.eval("performance.getEntriesByName('first-contentful-paint').length")
+                                    .asInt()
+                            == 1);
+            // The summary's tiles show what /api/summary answers (read by the page's own fetch).
+            assertEquals(
+                    browser.eval(
+                                    "fetch('/api/summary').then(r => r.json()).then(s => s.pools.total)")
+                            .asLong(),
+                    count(browser, "pools"));
+            long pools = count(browser, "pools");
+            long above = count(browser, "pools-above");
+            long inPool = count(browser, "chunks-in-pool");
+            assertTrue(
+                    browser.eval("document.querySelector('#page').textContent")
+                            .asText()
+                            .endsWith(
+                                    " of " + String.format(java.util.Locale.ENGLISH, "%,d", pools)),
+                    "the pager counts every pool");
 
             String photos = "photos" + run;
             String host = history.id("h1");
@@ -157,7 +195,13 @@ class DashboardBrowserTest {
                                             + " && "
                                             + present(
                                                     "#feed li[data-type='io.szpool.pool.capacity-alert.v1']")
-                                            + " && window.szpoolSamePage === 'yes'"));
+                                            + " && window.szpoolSamePage === 'yes'"
+                                            + " && "
+                                            + countIs("pools", pools + 1)
+                                            + " && "
+                                            + countIs("pools-above", above + 1)
+                                            + " && "
+                                            + countIs("chunks-in-pool", inPool + 6)));
             assertTrue(
                     browser.eval(
                                     "document.querySelector(\"#alerts li[data-alert='capacity'][data-pool='"
@@ -177,6 +221,23 @@ class DashboardBrowserTest {
                         "a request left 127.0.0.1: " + url);
             }
         }
+    }
+
+    /** A tile of the fleet summary, e.g. "pools", as the page shows it (1,234 is 1234). */
+    private static long count(Chromium browser, String key) throws Exception {
+        return browser.eval(
+                        "Number(document.querySelector(\"#fleet [data-count='"
+                                + key
+                                + "'] b\").textContent.replace(/,/g, ''))")
+                .asLong();
+    }
+
+    private static String countIs(String key, long n) {
+        return "document.querySelector(\"#fleet [data-count='"
+                + key
+                + "'] b\")?.textContent.replace(/,/g, '') === '"
+                + n
+                + "'";
     }
 
     private static String present(String selector) {

@@ -18,6 +18,8 @@ import java.util.Map;
 @Path("/api/hosts")
 @Produces(MediaType.APPLICATION_JSON)
 public class HostResource {
+    static final int MAX_LIMIT = 10_000;
+
     private final EntityManager em;
 
     public HostResource(EntityManager em) {
@@ -35,22 +37,27 @@ public class HostResource {
      * Every host, by id.
      *
      * @param notSeenFor only hosts silent for longer than this ISO-8601 duration, e.g. PT15M
+     * @param limit at most this many hosts, 1 to 10000 (default 1000)
      */
     @GET
     @Blocking
     @SuppressWarnings("unchecked")
-    public List<HostView> list(@QueryParam("notSeenFor") String notSeenFor) {
+    public List<HostView> list(
+            @QueryParam("notSeenFor") String notSeenFor, @QueryParam("limit") String limit) {
         Duration silent = Params.duration("notSeenFor", notSeenFor);
-        String where = silent == null ? "" : " where h.last_seen < ?1";
+        int n = Params.whole("limit", limit, 1, MAX_LIMIT, 1000);
+        String where = silent == null ? "" : " where last_seen < ?2";
+        // The limit counts hosts, so it cuts the host table before the join to their services.
         var query =
                 em.createNativeQuery(
-                        "select h.host_id, h.first_seen, h.last_seen, s.service, s.first_seen,"
-                                + " s.last_seen from host h left join host_service s on s.host_id"
-                                + " = h.host_id"
-                                + where
-                                + " order by h.host_id, s.service");
+                                "select h.host_id, h.first_seen, h.last_seen, s.service,"
+                                        + " s.first_seen, s.last_seen from (select * from host"
+                                        + where
+                                        + " order by host_id limit ?1) h left join host_service s"
+                                        + " on s.host_id = h.host_id order by h.host_id, s.service")
+                        .setParameter(1, n);
         if (silent != null) {
-            query.setParameter(1, Instant.now().minus(silent));
+            query.setParameter(2, Instant.now().minus(silent));
         }
         Map<String, HostView> hosts = new LinkedHashMap<>();
         for (Object[] row : (List<Object[]>) query.getResultList()) {

@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,16 +55,48 @@ public class PoolDetails {
                     + " select vdev_index, size_bytes_before, size_bytes_after, trigger, grown_at"
                     + " from pool_growth where pool_id = ? order by vdev_index";
 
-    // GET /api/pools: every pool with its last completed generation, one statement. Through
-    // Panache it was every pool as a managed entity plus a second query; at 10,000 pools that list
-    // is what the dashboard's first render waits for.
-    private static final String LIST =
+    // GET /api/pools: one page of pools with their last completed generation, one statement. The
+    // filters and the order run on the pool table alone and the page is cut there, so the last
+    // sync is looked up (sync_generation_completed_idx) for the page's pools only: at 10,000 pools
+    // the whole list was what the dashboard's first render waited for.
+    private static final String PAGE =
             "select p.pool_id, p.name, p.host_id, p.layout, p.width, p.chunk_size_bytes,"
                     + " p.size_bytes, p.allocated_bytes, p.health, p.state, p.created_at,"
-                    + " p.updated_at, p.last_scrubbed_at, s.generation, s.finished_at from pool p"
-                    + " left join (select pool_id, max(generation) generation, max(finished_at)"
-                    + " finished_at from sync_generation where state = 'completed' group by"
-                    + " pool_id) s on s.pool_id = p.pool_id";
+                    + " p.updated_at, p.last_scrubbed_at, s.generation, s.finished_at from (select"
+                    + " * from pool q where true%s order by %s limit ? offset ?) p left join"
+                    + " lateral (select max(generation) generation, max(finished_at) finished_at"
+                    + " from sync_generation g where g.pool_id = p.pool_id and g.state ="
+                    + " 'completed') s on true order by %s";
+
+    /** The orders a page of pools can come in. */
+    public enum PoolOrder {
+        /** By pool id. */
+        ID("pool_id"),
+        /**
+         * Those needing attention first: live pools whose health is not ONLINE, then the other live
+         * pools, fullest first (a pool above the capacity threshold comes before any below it),
+         * destroyed pools last; ties by pool id.
+         */
+        ATTENTION(
+                "case when state = 'destroyed' then 2 when coalesce(health, 'ONLINE') <> 'ONLINE'"
+                        + " then 0 else 1 end, case when size_bytes > 0 then allocated_bytes::float8"
+                        + " / size_bytes end desc nulls last, pool_id");
+
+        final String sql;
+
+        PoolOrder(String sql) {
+            this.sql = sql;
+        }
+    }
+
+    /** Which pools a page holds; a null filter filters nothing. */
+    public record PoolQuery(
+            String hostId,
+            Integer minUsedPercent,
+            Instant syncedBefore,
+            PoolOrder order,
+            int limit,
+            int offset) {}
 
     private final DataSource dataSource;
 
@@ -71,13 +104,33 @@ public class PoolDetails {
         this.dataSource = dataSource;
     }
 
-    /** Every pool (of one host, if {@code hostId} is not null), by id. */
-    public List<PoolView> list(String hostId) {
-        String sql = LIST + (hostId == null ? "" : " where p.host_id = ?") + " order by p.pool_id";
+    /** One page of pools. */
+    public List<PoolView> list(PoolQuery q) {
+        StringBuilder where = new StringBuilder();
+        List<Object> values = new ArrayList<>();
+        if (q.hostId() != null) {
+            where.append(" and q.host_id = ?");
+            values.add(q.hostId());
+        }
+        if (q.minUsedPercent() != null) {
+            where.append(" and q.size_bytes > 0 and q.allocated_bytes * 100 >= ? * q.size_bytes");
+            values.add(q.minUsedPercent());
+        }
+        if (q.syncedBefore() != null) {
+            // No completed backup since then, or none at all.
+            where.append(
+                    " and not exists (select 1 from sync_generation g where g.pool_id = q.pool_id"
+                            + " and g.state = 'completed' and g.finished_at >= ?)");
+            values.add(java.time.OffsetDateTime.ofInstant(q.syncedBefore(), ZoneOffset.UTC));
+        }
+        values.add(q.limit());
+        values.add(q.offset());
+        // The outer order names the page's columns, which the lateral join does not shadow.
+        String sql = String.format(PAGE, where, q.order().sql, q.order().sql);
         try (Connection db = dataSource.getConnection();
                 PreparedStatement s = db.prepareStatement(sql)) {
-            if (hostId != null) {
-                s.setString(1, hostId);
+            for (int i = 0; i < values.size(); i++) {
+                s.setObject(i + 1, values.get(i));
             }
             List<PoolView> pools = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {

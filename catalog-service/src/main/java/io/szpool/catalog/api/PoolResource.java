@@ -1,6 +1,8 @@
 package io.szpool.catalog.api;
 
 import io.smallrye.common.annotation.Blocking;
+import io.szpool.catalog.api.PoolDetails.PoolOrder;
+import io.szpool.catalog.api.PoolDetails.PoolQuery;
 import io.szpool.catalog.pool.Pool;
 import io.szpool.service.ProblemException;
 import jakarta.persistence.EntityManager;
@@ -19,6 +21,8 @@ import java.util.List;
 @Path("/api/pools")
 @Produces(MediaType.APPLICATION_JSON)
 public class PoolResource {
+    static final int MAX_LIMIT = 10_000;
+
     private final EntityManager em;
     private final PoolDetails details;
 
@@ -86,38 +90,47 @@ public class PoolResource {
             String reason) {}
 
     /**
-     * Every pool, by id.
+     * One page of pools, by id or those needing attention first.
      *
      * @param host only pools of this host
      * @param minUsedPercent only pools at least this full (0 to 100), e.g. 80
      * @param syncLagOver only pools whose last completed sync is older than this ISO-8601 duration,
      *     or that never completed one
+     * @param order {@code id} (default) or {@code attention}: live pools not ONLINE first, then the
+     *     fullest, destroyed pools last
+     * @param limit at most this many pools, 1 to 10000 (default 1000)
+     * @param offset skip this many pools of that order first (default 0)
      */
     @GET
     @Blocking
     public List<PoolView> list(
             @QueryParam("host") String host,
             @QueryParam("minUsedPercent") String minUsedPercent,
-            @QueryParam("syncLagOver") String syncLagOver) {
+            @QueryParam("syncLagOver") String syncLagOver,
+            @QueryParam("order") String order,
+            @QueryParam("limit") String limit,
+            @QueryParam("offset") String offset) {
         Integer minUsed =
                 Params.present(minUsedPercent)
                         ? Params.whole("minUsedPercent", minUsedPercent, 0, 100, 0)
                         : null;
         Duration lag = Params.duration("syncLagOver", syncLagOver);
-        Instant oldest = lag == null ? null : Instant.now().minus(lag);
-        List<PoolView> views = new ArrayList<>();
-        for (PoolView view : details.list(Params.present(host) ? host : null)) {
-            if (minUsed != null && (view.usedPercent() == null || view.usedPercent() < minUsed)) {
-                continue;
-            }
-            if (lag != null
-                    && view.lastSyncedAt() != null
-                    && !view.lastSyncedAt().isBefore(oldest)) {
-                continue;
-            }
-            views.add(view);
+        PoolOrder by;
+        if (!Params.present(order) || order.equals("id")) {
+            by = PoolOrder.ID;
+        } else if (order.equals("attention")) {
+            by = PoolOrder.ATTENTION;
+        } else {
+            throw ProblemException.badRequest("order must be id or attention, was '" + order + "'");
         }
-        return views;
+        return details.list(
+                new PoolQuery(
+                        Params.present(host) ? host : null,
+                        minUsed,
+                        lag == null ? null : Instant.now().minus(lag),
+                        by,
+                        Params.whole("limit", limit, 1, MAX_LIMIT, 1000),
+                        Params.whole("offset", offset, 0, Integer.MAX_VALUE, 0)));
     }
 
     @GET
