@@ -208,6 +208,24 @@ class DashboardApiTest {
                 one.getList("[0].services").size());
     }
 
+    @Test
+    void theOpenApiDocumentDescribesWhatTheDashboardReads() {
+        JsonPath api =
+                given().queryParam("format", "json")
+                        .get("/q/openapi")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .jsonPath();
+        assertEquals(
+                List.of("minUsedPercent", "notSeenFor", "syncLagOver", "unsyncedFor"),
+                api.getList("paths.'/api/summary'.get.parameters.name").stream().sorted().toList());
+        assertTrue(
+                api.getList("paths.'/api/pools'.get.parameters.name")
+                        .containsAll(List.of("order", "limit", "offset")));
+        assertTrue(api.getList("paths.'/api/hosts'.get.parameters.name").contains("limit"));
+    }
+
     private static List<Map<String, Object>> attention(int limit, int offset) {
         return given().queryParam("order", "attention")
                 .queryParam("limit", String.valueOf(limit))

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
 /** The pools of the fleet, their vdevs, growth and backup generations. */
 @Path("/api/pools")
@@ -107,9 +108,18 @@ public class PoolResource {
             @QueryParam("host") String host,
             @QueryParam("minUsedPercent") String minUsedPercent,
             @QueryParam("syncLagOver") String syncLagOver,
-            @QueryParam("order") String order,
-            @QueryParam("limit") String limit,
-            @QueryParam("offset") String offset) {
+            @Parameter(
+                            description =
+                                    "id (default) or attention: live pools not ONLINE first, then"
+                                            + " the fullest, destroyed pools last")
+                    @QueryParam("order")
+                    String order,
+            @Parameter(description = "at most this many pools, 1 to 10000 (default 1000)")
+                    @QueryParam("limit")
+                    String limit,
+            @Parameter(description = "skip this many pools of the order first (default 0)")
+                    @QueryParam("offset")
+                    String offset) {
         Integer minUsed =
                 Params.present(minUsedPercent)
                         ? Params.whole("minUsedPercent", minUsedPercent, 0, 100, 0)

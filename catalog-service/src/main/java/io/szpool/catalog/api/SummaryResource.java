@@ -19,6 +19,8 @@ import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.TreeMap;
 import javax.sql.DataSource;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
 /**
  * The fleet in numbers, for the dashboard's first render: a fixed-size answer whatever the fleet's
@@ -100,11 +102,25 @@ public class SummaryResource {
      */
     @GET
     @Blocking
+    @Operation(
+            summary = "The fleet in numbers",
+            description =
+                    "Hosts, pools (not destroyed) and chunks counted over the whole catalog, with"
+                            + " the thresholds used; a fixed-size answer whatever the fleet's"
+                            + " size. 400 for a bad parameter.")
     public Summary summary(
-            @QueryParam("minUsedPercent") String minUsedPercent,
-            @QueryParam("notSeenFor") String notSeenFor,
-            @QueryParam("syncLagOver") String syncLagOver,
-            @QueryParam("unsyncedFor") String unsyncedFor) {
+            @Parameter(description = "capacity threshold in percent, 0 to 100 (default 80)")
+                    @QueryParam("minUsedPercent")
+                    String minUsedPercent,
+            @Parameter(description = "a host is silent after this ISO-8601 duration (PT15M)")
+                    @QueryParam("notSeenFor")
+                    String notSeenFor,
+            @Parameter(description = "a pool lags without a completed backup this long (P1D)")
+                    @QueryParam("syncLagOver")
+                    String syncLagOver,
+            @Parameter(description = "a live chunk lags when its newest copy is older (P1D)")
+                    @QueryParam("unsyncedFor")
+                    String unsyncedFor) {
         int minUsed = Params.whole("minUsedPercent", minUsedPercent, 0, 100, 80);
         Duration silent =
                 orDefault(Params.duration("notSeenFor", notSeenFor), Duration.ofMinutes(15));
