@@ -100,7 +100,8 @@ function renderSummary(s) {
     tile("hosts-silent", s.hosts.notSeen, "hosts silent 15 min", "warn"),
     tile("pools", s.pools.total, "pools"),
     tile("pools-ONLINE", h.ONLINE, "ONLINE"),
-    ...unhealthy.map(([k, n]) => tile("pools-" + k, n, k, k === "DEGRADED" ? "warn" : "bad")),
+    // "unknown": a pool only other topics have named so far (pool-service's event is still to come).
+    ...unhealthy.map(([k, n]) => tile("pools-" + k, n, k, k === "unknown" ? null : k === "DEGRADED" ? "warn" : "bad")),
     tile("pools-above", s.pools.aboveThreshold, `pools ≥ ${s.thresholds.minUsedPercent}% used`, "warn"),
     tile("pools-sync-lagging", s.pools.syncLagging, "pools not backed up for a day", "warn"),
     tile("chunks", s.chunks.total, "chunks"),
@@ -140,7 +141,8 @@ function renderAlerts(s, silent, pools, faulted) {
   const onPage = (pred) => pools.filter(pred).length;
   const more = [
     [s.pools.aboveThreshold - onPage((p) => (p.usedPercent || 0) >= CAPACITY_ALERT), `pools ≥ ${s.thresholds.minUsedPercent}% used`],
-    [s.pools.total - ((s.pools.byHealth || {}).ONLINE || 0) - onPage((p) => p.health && p.health !== "ONLINE"), "pools not ONLINE"],
+    [Object.entries(s.pools.byHealth || {}).filter(([k]) => k !== "ONLINE" && k !== "unknown")
+      .reduce((n, [, v]) => n + v, 0) - onPage((p) => p.health && p.health !== "ONLINE"), "pools not ONLINE"],
     [s.pools.syncLagging - onPage((p) => p.lastSyncedAt == null || now - Date.parse(p.lastSyncedAt) > DAY_MS), "pools not backed up for a day"],
     [s.hosts.notSeen - silent.length, "silent hosts"],
   ].filter(([n]) => n > 0).map(([n, what]) => `${count(n)} more ${what}`);
