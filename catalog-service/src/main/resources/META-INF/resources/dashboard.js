@@ -146,6 +146,10 @@ function renderAlerts(s, silent, pools, faulted) {
     [s.pools.syncLagging - onPage((p) => p.lastSyncedAt == null || now - Date.parse(p.lastSyncedAt) > DAY_MS), "pools not backed up for a day"],
     [s.hosts.notSeen - silent.length, "silent hosts"],
   ].filter(([n]) => n > 0).map(([n, what]) => `${count(n)} more ${what}`);
+  // The worst first (red: full or failing; amber: filling or degraded; then backups and silent
+  // hosts), in page order within each, so a cut list keeps what is most urgent.
+  const severity = (li) => (li.className === "bad" ? 0 : ["capacity", "health"].includes(li.dataset.alert) ? 1 : 2);
+  items.sort((a, b) => severity(a) - severity(b));
   // A whole fleet in trouble would bury the page; the first ones and the counts are enough here.
   const shown = items.slice(0, MAX_ALERTS);
   if (items.length > MAX_ALERTS) more.unshift(`${items.length - MAX_ALERTS} more on this page`);

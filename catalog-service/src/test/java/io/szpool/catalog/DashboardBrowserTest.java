@@ -195,13 +195,33 @@ class DashboardBrowserTest {
                                             + " && "
                                             + present(
                                                     "#feed li[data-type='io.szpool.pool.capacity-alert.v1']")
-                                            + " && window.szpoolSamePage === 'yes'"
+                                            + " && window.szpoolSamePage === 'yes'"));
+            // The counts follow too: up by at least the new pool (another test class's events
+            // may still be arriving on the shared catalog), and what /api/summary answers now.
+            browser.await(
+                    "the fleet counts up by the new pool, as /api/summary has them, without reload",
+                    WAIT,
+                    () ->
+                            browser.evalTrue(
+                                    tile("pools")
+                                            + " >= "
+                                            + (pools + 1)
                                             + " && "
-                                            + countIs("pools", pools + 1)
+                                            + tile("pools-above")
+                                            + " >= "
+                                            + (above + 1)
                                             + " && "
-                                            + countIs("pools-above", above + 1)
-                                            + " && "
-                                            + countIs("chunks-in-pool", inPool + 6)));
+                                            + tile("chunks-in-pool")
+                                            + " >= "
+                                            + (inPool + 6)
+                                            + " && fetch('/api/summary').then(r => r.json())"
+                                            + ".then(s => s.pools.total === "
+                                            + tile("pools")
+                                            + " && s.pools.aboveThreshold === "
+                                            + tile("pools-above")
+                                            + " && s.chunks.byState['in-pool'] === "
+                                            + tile("chunks-in-pool")
+                                            + ")"));
             assertTrue(
                     browser.eval(
                                     "document.querySelector(\"#alerts li[data-alert='capacity'][data-pool='"
@@ -225,19 +245,14 @@ class DashboardBrowserTest {
 
     /** A tile of the fleet summary, e.g. "pools", as the page shows it (1,234 is 1234). */
     private static long count(Chromium browser, String key) throws Exception {
-        return browser.eval(
-                        "Number(document.querySelector(\"#fleet [data-count='"
-                                + key
-                                + "'] b\").textContent.replace(/,/g, ''))")
-                .asLong();
+        return browser.eval(tile(key)).asLong();
     }
 
-    private static String countIs(String key, long n) {
-        return "document.querySelector(\"#fleet [data-count='"
+    /** A JavaScript expression: the number a tile of the fleet summary shows. */
+    private static String tile(String key) {
+        return "Number(document.querySelector(\"#fleet [data-count='"
                 + key
-                + "'] b\")?.textContent.replace(/,/g, '') === '"
-                + n
-                + "'";
+                + "'] b\")?.textContent.replace(/,/g, ''))";
     }
 
     private static String present(String selector) {
