@@ -1,5 +1,6 @@
 package io.szpool.crypto;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -22,6 +23,11 @@ import java.util.concurrent.TimeUnit;
  * always encrypt, also a plaintext of zeros, because dm-crypt knows no hole rule and must read back
  * what was written.
  *
+ * <p>Opened with {@link IoMode#DIRECT}, the file is read and written with {@code O_DIRECT}: the
+ * ciphertext goes from our buffers to the disk without a copy into the page cache, which on the
+ * device's write path cost more CPU than the encryption (see crypto-device-service DESIGN.md).
+ * Durability is the same in both modes: {@link #flush} is an {@code fdatasync}.
+ *
  * <p>Thread-safe: positional FileChannel I/O, a thread-safe {@link XtsCipher}, pooled scratch
  * buffers.
  */
@@ -36,6 +42,18 @@ public final class EncryptedChunkFile implements AutoCloseable {
         PUNCH_HOLE,
         /** Writes zero ciphertext: reads as a hole, but the blocks stay allocated. */
         WRITE_ZEROS
+    }
+
+    /** How the file's data reaches the disk. */
+    public enum IoMode {
+        /** Through the page cache: what any file write does. */
+        BUFFERED,
+        /**
+         * {@code O_DIRECT} where the file system takes it with an alignment that divides the unit
+         * size; else (tmpfs of old kernels, some FUSE file systems) buffered, see {@link
+         * #directIo()}.
+         */
+        DIRECT
     }
 
     public static final int UNIT_SIZE = XtsCipher.DEFAULT_UNIT_SIZE;
@@ -53,15 +71,23 @@ public final class EncryptedChunkFile implements AutoCloseable {
     private final long size;
     private final ConcurrentLinkedQueue<byte[]> scratch = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<ByteBuffer> directScratch = new ConcurrentLinkedQueue<>();
+    // O_DIRECT: file offsets, lengths and the memory of direct buffers must be multiples of this.
+    private final boolean directIo;
     private volatile boolean punchHoles;
 
     private EncryptedChunkFile(
-            Path file, FileChannel channel, XtsCipher cipher, long size, TrimMode trimMode) {
+            Path file,
+            FileChannel channel,
+            XtsCipher cipher,
+            long size,
+            TrimMode trimMode,
+            boolean directIo) {
         this.file = file;
         this.channel = channel;
         this.cipher = cipher;
         this.size = size;
         this.punchHoles = trimMode == TrimMode.PUNCH_HOLE;
+        this.directIo = directIo;
     }
 
     /**
@@ -84,8 +110,28 @@ public final class EncryptedChunkFile implements AutoCloseable {
 
     public static EncryptedChunkFile open(Path file, XtsKey key, TrimMode trimMode)
             throws IOException {
-        FileChannel channel =
-                FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return open(file, key, trimMode, IoMode.BUFFERED);
+    }
+
+    /**
+     * Opens an existing chunk file; with {@link IoMode#DIRECT} in direct I/O where the file system
+     * allows it.
+     */
+    public static EncryptedChunkFile open(Path file, XtsKey key, TrimMode trimMode, IoMode ioMode)
+            throws IOException {
+        FileChannel channel = null;
+        boolean direct = false;
+        if (ioMode == IoMode.DIRECT && directAlignmentFits(file)) {
+            try {
+                channel = openReadWrite(file, true);
+                direct = true;
+            } catch (IOException | UnsupportedOperationException e) {
+                // The file system refuses O_DIRECT (EINVAL): the page cache it is.
+            }
+        }
+        if (channel == null) {
+            channel = openReadWrite(file, false);
+        }
         try {
             long size = channel.size();
             if (size % UNIT_SIZE != 0) {
@@ -97,11 +143,40 @@ public final class EncryptedChunkFile implements AutoCloseable {
                                 + UNIT_SIZE
                                 + "-byte units");
             }
-            return new EncryptedChunkFile(file, channel, new XtsCipher(key), size, trimMode);
+            return new EncryptedChunkFile(
+                    file, channel, new XtsCipher(key), size, trimMode, direct);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
+    }
+
+    private static FileChannel openReadWrite(Path file, boolean direct) throws IOException {
+        return direct
+                ? FileChannel.open(
+                        file,
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE,
+                        ExtendedOpenOption.DIRECT)
+                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /**
+     * The JDK aligns direct I/O to the file store's block size; units must be whole blocks of it
+     * (ext4, xfs: 4096; a file system with larger blocks stays buffered).
+     */
+    private static boolean directAlignmentFits(Path file) {
+        try {
+            long block = Files.getFileStore(file).getBlockSize();
+            return block > 0 && block <= UNIT_SIZE && UNIT_SIZE % block == 0;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** Whether this file is read and written with {@code O_DIRECT}. */
+    public boolean directIo() {
+        return directIo;
     }
 
     /** The chunk's size in bytes, fixed when the file was created. */
@@ -125,7 +200,7 @@ public final class EncryptedChunkFile implements AutoCloseable {
                 // Direct (an NBD request): the file reads into it and the cipher works on it,
                 // with no heap array in between.
                 ByteBuffer view = dst.slice(dst.position(), n);
-                readCiphertext(position, view);
+                readCiphertextDirect(position, view);
                 decryptSkippingHoles(position / UNIT_SIZE, view);
                 dst.position(dst.position() + n);
             }
@@ -140,7 +215,9 @@ public final class EncryptedChunkFile implements AutoCloseable {
     public void write(long offset, ByteBuffer src) throws IOException {
         int length = src.remaining();
         checkRange(offset, length);
-        if (!src.hasArray()) {
+        if (!src.hasArray() || directIo) {
+            // In direct I/O a heap source too goes through aligned direct scratch (see
+            // readCiphertext for why the JDK's own way is not taken).
             writeDirect(offset, src);
             return;
         }
@@ -161,7 +238,8 @@ public final class EncryptedChunkFile implements AutoCloseable {
 
     /**
      * A direct source (an NBD request) is encrypted into a direct buffer that the file channel
-     * writes as it is: a heap buffer would cost a copy into the JDK's temporary direct buffer.
+     * writes as it is: a heap buffer would cost a copy into the JDK's temporary direct buffer. In
+     * direct I/O every source goes this way: the scratch buffer is aligned as O_DIRECT needs.
      */
     private void writeDirect(long offset, ByteBuffer src) throws IOException {
         int length = src.remaining();
@@ -190,10 +268,21 @@ public final class EncryptedChunkFile implements AutoCloseable {
         if (punchHoles && punchHole(offset, length)) {
             return;
         }
-        for (long done = 0; done < length; ) {
-            int n = (int) Math.min(SLICE, length - done);
-            writeFully(ByteBuffer.wrap(ZERO_SLICE, 0, n), offset + done);
-            done += n;
+        ByteBuffer zeros = directIo ? borrowDirect() : null;
+        try {
+            for (long done = 0; done < length; ) {
+                int n = (int) Math.min(SLICE, length - done);
+                if (zeros == null) {
+                    writeFully(ByteBuffer.wrap(ZERO_SLICE, 0, n), offset + done);
+                } else {
+                    writeFully(zeros.clear().put(ZERO_SLICE, 0, n).flip(), offset + done);
+                }
+                done += n;
+            }
+        } finally {
+            if (zeros != null) {
+                releaseDirect(zeros);
+            }
         }
     }
 
@@ -253,6 +342,25 @@ public final class EncryptedChunkFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads ciphertext into a direct buffer; in direct I/O, through aligned scratch when the
+     * buffer's memory is not aligned (O_DIRECT would refuse it).
+     */
+    private void readCiphertextDirect(long position, ByteBuffer view) throws IOException {
+        if (!directIo || view.alignmentOffset(0, UNIT_SIZE) == 0) {
+            readCiphertext(position, view);
+            return;
+        }
+        ByteBuffer aligned = borrowDirect();
+        try {
+            aligned.clear().limit(view.remaining());
+            readCiphertext(position, aligned);
+            view.duplicate().put(aligned);
+        } finally {
+            releaseDirect(aligned);
+        }
+    }
+
     private void readCiphertext(long position, ByteBuffer view) throws IOException {
         ByteBuffer target = view.duplicate();
         while (target.hasRemaining()) {
@@ -269,6 +377,20 @@ public final class EncryptedChunkFile implements AutoCloseable {
 
     private void readCiphertext(long position, byte[] buffer, int offset, int length)
             throws IOException {
+        if (directIo) {
+            // Never a heap buffer on an O_DIRECT channel: JDK 17 reads it through an aligned
+            // temporary buffer that it then caches as an ordinary one, and the thread's next
+            // buffered I/O through that cache fails (NullPointerException in Util.free).
+            ByteBuffer aligned = borrowDirect();
+            try {
+                aligned.clear().limit(length);
+                readCiphertext(position, aligned);
+                aligned.get(buffer, offset, length);
+            } finally {
+                releaseDirect(aligned);
+            }
+            return;
+        }
         ByteBuffer target = ByteBuffer.wrap(buffer, offset, length);
         while (target.hasRemaining()) {
             int n = channel.read(target, position + target.position() - offset);
@@ -349,9 +471,12 @@ public final class EncryptedChunkFile implements AutoCloseable {
         }
     }
 
+    /** A direct scratch buffer of one slice, aligned for O_DIRECT. */
     private ByteBuffer borrowDirect() {
         ByteBuffer buffer = directScratch.poll();
-        return buffer != null ? buffer : ByteBuffer.allocateDirect(SLICE);
+        return buffer != null
+                ? buffer
+                : ByteBuffer.allocateDirect(SLICE + UNIT_SIZE).alignedSlice(UNIT_SIZE);
     }
 
     private void releaseDirect(ByteBuffer buffer) {

@@ -164,6 +164,99 @@ class EncryptedChunkFileTest {
         }
     }
 
+    /**
+     * O_DIRECT changes how the bytes reach the disk, never which bytes: the same writes from heap,
+     * aligned and unaligned direct buffers, and trims, leave the same ciphertext as the page cache
+     * does; reads into every kind of buffer see plaintext and holes; a buffered reader of the file
+     * (a backup, rsync) sees what the direct writes put there.
+     */
+    @Test
+    void directIoWritesTheSameCiphertextAsThePageCache() throws IOException {
+        byte[] raw = XtsCipherTest.randomKey(random);
+        Path bufferedFile = dir.resolve("buffered");
+        Path directFile = dir.resolve("direct");
+        EncryptedChunkFile.createSparse(bufferedFile, CHUNK_SIZE);
+        EncryptedChunkFile.createSparse(directFile, CHUNK_SIZE);
+        byte[] model = new byte[(int) CHUNK_SIZE];
+        try (XtsKey key = XtsKey.of(raw);
+                EncryptedChunkFile buffered =
+                        EncryptedChunkFile.open(
+                                bufferedFile,
+                                key,
+                                EncryptedChunkFile.TrimMode.WRITE_ZEROS,
+                                EncryptedChunkFile.IoMode.BUFFERED);
+                EncryptedChunkFile direct =
+                        EncryptedChunkFile.open(
+                                directFile,
+                                key,
+                                EncryptedChunkFile.TrimMode.WRITE_ZEROS,
+                                EncryptedChunkFile.IoMode.DIRECT)) {
+            assertFalse(buffered.directIo());
+            assumeTrue(direct.directIo(), "the test folder's file system refuses O_DIRECT");
+            for (int i = 0; i < 60; i++) {
+                int units = 1 + random.nextInt(i % 10 == 0 ? 600 : 40); // some above one slice
+                long offset = (long) random.nextInt((int) (CHUNK_SIZE / UNIT) - units) * UNIT;
+                byte[] data = new byte[units * UNIT];
+                random.nextBytes(data);
+                System.arraycopy(data, 0, model, (int) offset, data.length);
+                buffered.write(offset, ByteBuffer.wrap(data));
+                direct.write(offset, sourceOfKind(i % 3, data));
+                if (i % 7 == 6) {
+                    long trimAt = (long) random.nextInt((int) (CHUNK_SIZE / UNIT) - 64) * UNIT;
+                    int trimmed = (1 + random.nextInt(64)) * UNIT;
+                    Arrays.fill(model, (int) trimAt, (int) trimAt + trimmed, (byte) 0);
+                    buffered.trim(trimAt, trimmed);
+                    direct.trim(trimAt, trimmed);
+                }
+            }
+            buffered.flush();
+            direct.flush();
+            // A buffered reader of the chunk file, as a backup reads it.
+            assertArrayEquals(
+                    Files.readAllBytes(bufferedFile),
+                    Files.readAllBytes(directFile),
+                    "direct I/O left other ciphertext than the page cache");
+            for (int kind = 0; kind < 3; kind++) {
+                for (int i = 0; i < 20; i++) {
+                    int units = 1 + random.nextInt(i == 0 ? 700 : 50);
+                    long offset = (long) random.nextInt((int) (CHUNK_SIZE / UNIT) - units) * UNIT;
+                    byte[] expected =
+                            Arrays.copyOfRange(model, (int) offset, (int) offset + units * UNIT);
+                    assertArrayEquals(
+                            expected,
+                            readInto(direct, kind, offset, units * UNIT),
+                            "direct read into buffer kind " + kind + " at " + offset);
+                }
+            }
+        }
+    }
+
+    /** 0: a heap buffer, 1: a direct buffer at an aligned address, 2: one at an unaligned one. */
+    private static ByteBuffer sourceOfKind(int kind, byte[] data) {
+        return bufferOfKind(kind, data.length).put(data).flip();
+    }
+
+    private static ByteBuffer bufferOfKind(int kind, int length) {
+        return switch (kind) {
+            case 0 -> ByteBuffer.allocate(length);
+            case 1 -> ByteBuffer.allocateDirect(length + UNIT).alignedSlice(UNIT).limit(length);
+            default -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(length + 2 * UNIT).alignedSlice(UNIT);
+                yield b.position(16).slice().limit(length);
+            }
+        };
+    }
+
+    private static byte[] readInto(EncryptedChunkFile chunk, int kind, long offset, int length)
+            throws IOException {
+        ByteBuffer dst = bufferOfKind(kind, length);
+        chunk.read(offset, dst);
+        assertEquals(0, dst.remaining());
+        byte[] got = new byte[length];
+        dst.flip().get(got);
+        return got;
+    }
+
     @Test
     void fileStaysSparse() throws IOException {
         Path file = dir.resolve("chunk");

@@ -48,6 +48,15 @@ public interface DeviceConfig {
         /** TCP port; 0 picks a free one (tests). */
         @WithDefault("10810")
         int port();
+
+        /**
+         * Read and write the chunk files of the embedded devices with {@code O_DIRECT} (where the
+         * file system allows it): the ciphertext goes to the disk without a copy into the page
+         * cache, which cost more CPU than the encryption on the write path (DESIGN.md). Durability
+         * is the same either way (FLUSH is an fdatasync); false: through the page cache.
+         */
+        @WithDefault("true")
+        boolean directIo();
     }
 
     /** Point-in-time views of a pool's chunks for consistent backups (see README, Snapshots). */

@@ -123,10 +123,20 @@ public class DeviceExports implements DeviceDriver {
     @Override
     public synchronized String attach(String chunkId, Path file, XtsKey key) throws IOException {
         if (!server.exportNames().contains(chunkId)) {
+            EncryptedChunkFile chunk =
+                    EncryptedChunkFile.open(
+                            file,
+                            key,
+                            EncryptedChunkFile.TrimMode.PUNCH_HOLE,
+                            config.nbd().directIo()
+                                    ? EncryptedChunkFile.IoMode.DIRECT
+                                    : EncryptedChunkFile.IoMode.BUFFERED);
+            if (config.nbd().directIo() && !chunk.directIo()) {
+                LOG.infof("chunk %s: the file system refuses O_DIRECT; buffered I/O", chunkId);
+            }
             EncryptedDevice device =
                     new EncryptedDevice(
-                            EncryptedChunkFile.open(file, key),
-                            gates.computeIfAbsent(chunkId, id -> new WriteGate()));
+                            chunk, gates.computeIfAbsent(chunkId, id -> new WriteGate()));
             server.addExport(chunkId, device);
             devices.put(chunkId, device);
         }
