@@ -55,7 +55,7 @@ final class Chromium implements AutoCloseable {
     /** Starts the browser on a blank page of the given size, with network requests recorded. */
     static Chromium start(int width, int height) throws Exception {
         Path profile = Files.createTempDirectory("szpool-chromium-");
-        Process process =
+        ProcessBuilder browser =
                 new ProcessBuilder(
                                 BINARY.toString(),
                                 "--headless",
@@ -73,8 +73,12 @@ final class Chromium implements AutoCloseable {
                                 "--window-size=" + width + "," + height,
                                 "about:blank")
                         .redirectErrorStream(true)
-                        .redirectOutput(profile.resolve("chromium.log").toFile())
-                        .start();
+                        .redirectOutput(profile.resolve("chromium.log").toFile());
+        // Chromium puts its singleton socket folders in TMPDIR; inside the profile, close() takes
+        // them away with it instead of leaving one in /tmp per browser started.
+        Path tmp = Files.createDirectory(profile.resolve("tmp"));
+        browser.environment().put("TMPDIR", tmp.toString());
+        Process process = browser.start();
         try {
             // The browser writes its debugging port here once it listens.
             Path portFile = profile.resolve("DevToolsActivePort");
@@ -228,9 +232,20 @@ final class Chromium implements AutoCloseable {
     @Override
     public void close() throws Exception {
         socket.abort();
+        // Its helpers (renderers, the crash handler) can outlive the browser by a moment and write
+        // into the profile after it was deleted: they are stopped and waited for too.
+        List<ProcessHandle> helpers = process.descendants().toList();
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        for (ProcessHandle helper : helpers) {
+            helper.destroy();
+            try {
+                helper.onExit().get(5, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                helper.destroyForcibly();
+            }
         }
         try (Stream<Path> files = Files.walk(profile)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
