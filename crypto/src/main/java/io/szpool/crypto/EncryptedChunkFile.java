@@ -351,11 +351,19 @@ public final class EncryptedChunkFile implements AutoCloseable {
             readCiphertext(position, view);
             return;
         }
+        readThroughAlignedScratch(
+                position, view.remaining(), aligned -> view.duplicate().put(aligned));
+    }
+
+    /** Reads ciphertext into aligned direct scratch and hands it to {@code copyOut}. */
+    private void readThroughAlignedScratch(
+            long position, int length, java.util.function.Consumer<ByteBuffer> copyOut)
+            throws IOException {
         ByteBuffer aligned = borrowDirect();
         try {
-            aligned.clear().limit(view.remaining());
+            aligned.clear().limit(length);
             readCiphertext(position, aligned);
-            view.duplicate().put(aligned);
+            copyOut.accept(aligned);
         } finally {
             releaseDirect(aligned);
         }
@@ -381,14 +389,8 @@ public final class EncryptedChunkFile implements AutoCloseable {
             // Never a heap buffer on an O_DIRECT channel: JDK 17 reads it through an aligned
             // temporary buffer that it then caches as an ordinary one, and the thread's next
             // buffered I/O through that cache fails (NullPointerException in Util.free).
-            ByteBuffer aligned = borrowDirect();
-            try {
-                aligned.clear().limit(length);
-                readCiphertext(position, aligned);
-                aligned.get(buffer, offset, length);
-            } finally {
-                releaseDirect(aligned);
-            }
+            readThroughAlignedScratch(
+                    position, length, aligned -> aligned.get(buffer, offset, length));
             return;
         }
         ByteBuffer target = ByteBuffer.wrap(buffer, offset, length);
